@@ -1,0 +1,261 @@
+import type { CacheEngine } from '../engine/cache-engine.js';
+import { getDefaultCache } from '../engine/default-cache.js';
+import type { Duration } from '../engine/duration.js';
+import { describe } from '../engine/duration.js';
+import type { Entry } from '../engine/entry.js';
+import { DEFAULT_ENTRY_OPTIONS, resolveEntryOptions, resolveTags, type EntryOptions, type ResolvedEntryOptions } from '../engine/options.js';
+import type { Counters } from '../engine/stats.js';
+import { CacheConfigError, CacheKeyError } from '../errors.js';
+import { encodeArgs, isPrimitiveKey } from '../keys/canonical-key.js';
+import { innerOf, metadataOf, methodOf } from './metadata.js';
+import { dualMethodDecorator, type DualMethodDecorator, type MethodSite } from './method-decorator.js';
+
+/** Where a decorator finds its engine: one, a function returning one (looked up per call), or the default. */
+export type CacheRef = CacheEngine | (() => CacheEngine);
+
+/** Options of {@link Cached}. `Args` are the method's parameters, so key and tag builders are typed. */
+export interface CachedOptions<Args extends unknown[] = any[], R = any> {
+  /** The key prefix and stats name. @default 'Class.method' (the declaring class) */
+  name?: string;
+  /** Builds the `<args>` part of the key. @default a canonical encoding of the arguments */
+  key?: (this: any, ...args: Args) => string;
+  /** @default the engine's defaults.ttl */
+  ttl?: Duration;
+  /** @default the engine's defaults.grace */
+  grace?: Duration;
+  /** Tags of the entry, fixed or from the arguments. @default [] */
+  tags?: readonly string[] | ((...args: Args) => readonly string[]);
+  /** The engine. @default the one given to setDefaultCache, at the time of each call */
+  cache?: CacheRef;
+  /** `false`: return the result without storing it. */
+  condition?: (result: Awaited<R>, ...args: Args) => boolean;
+  /** Store `undefined` results too. @default false */
+  cacheUndefined?: boolean;
+  /** Deep-freeze cached values so a caller that mutates one fails loudly (for development). @default false */
+  freeze?: boolean;
+  /** @default the engine's defaults */
+  redisTimeout?: Duration;
+  softTimeout?: Duration;
+  hardTimeout?: Duration;
+  lockTimeout?: Duration;
+  /** `false`: skip the in-process tier for this method. @default true */
+  l1?: boolean;
+}
+
+/** What `getCachedMetadata` returns: the options as given, with the method's name once known. */
+export interface CachedMetadata {
+  readonly options: Readonly<CachedOptions>;
+  readonly name: string | undefined;
+}
+
+const ENTRY_OPTION_NAMES = ['ttl', 'grace', 'redisTimeout', 'softTimeout', 'hardTimeout', 'lockTimeout', 'l1'] as const;
+const KNOWN = new Set<string>([...ENTRY_OPTION_NAMES, 'name', 'key', 'tags', 'cache', 'condition', 'cacheUndefined', 'freeze']);
+/** The state behind each wrapper, for `cacheKeyOf` and `getCachedMetadata`. */
+const states = new WeakMap<Function, CachedMethod>();
+/** The index key of a call with no argument (distinct from a call with `undefined`). */
+const NO_ARGS = Symbol('tiercache.noArgs');
+
+/**
+ * Caches the method's result in the two tiers. Misses for one key run the method once (per
+ * process, and across replicas through Redis). Works as a standard and as a legacy decorator.
+ *
+ * An L1 hit on a method with zero or one primitive argument and the default key allocates
+ * nothing: the entry is found by the raw argument in a per-method index and its resolved
+ * promise is returned; the key string is built only on a miss.
+ */
+export function Cached<Args extends unknown[] = any[], R = any>(options: CachedOptions<Args, R> = {}): DualMethodDecorator<Args> {
+  const resolved = resolveCachedOptions(options as CachedOptions);
+  return dualMethodDecorator<Args>('@Cached', 'cached', resolved.metadata, (method, site) => {
+    const state = new CachedMethod(resolved, method, site);
+    const wrapper = function cached(this: unknown, arg?: unknown): Promise<unknown> {
+      const count = arguments.length;
+      if (count < 2 && state.indexed) {
+        const engine = state.engineOf();
+        if (engine === state.engine) {
+          const entry = state.index.get(count === 0 ? NO_ARGS : arg);
+          if (entry !== undefined && engine.hotClock.now() < entry.earlyAt) {
+            state.counters.l1Hits++;
+            // LRU recency is refreshed on one hit in 64: a hit path that touches the LRU on every call would be twice as slow.
+            if ((++entry.hits & 63) === 0) engine.touch(entry);
+            if (engine.observeHits) engine.emitHit(entry.key, 'l1', state.name);
+            return entry.promise;
+          }
+        }
+      }
+      return state.call(this, arguments);
+    };
+    Object.defineProperty(wrapper, 'name', { value: method.name });
+    states.set(wrapper, state);
+    return wrapper;
+  });
+}
+
+/** Options of one decorated method, checked once at decoration. */
+interface ResolvedCached {
+  readonly entry: EntryOptions;
+  readonly name: string | undefined;
+  readonly key: ((this: unknown, ...args: unknown[]) => string) | undefined;
+  readonly tags: ((...args: unknown[]) => readonly string[]) | undefined;
+  readonly cache: CacheRef | undefined;
+  readonly condition: ((result: unknown, ...args: unknown[]) => boolean) | undefined;
+  readonly cacheUndefined: boolean;
+  readonly freeze: boolean;
+  readonly metadata: CachedMetadata;
+}
+
+function resolveCachedOptions(raw: CachedOptions): ResolvedCached {
+  if (typeof raw !== 'object' || raw === null) throw new CacheConfigError(`expected an options object, got ${describe(raw)}`, { option: '@Cached' });
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN.has(key)) throw new CacheConfigError(`unknown option (known: ${[...KNOWN].join(', ')})`, { option: key });
+  }
+  const entry: EntryOptions = {};
+  for (const name of ENTRY_OPTION_NAMES) if (raw[name] !== undefined) (entry as Record<string, unknown>)[name] = raw[name];
+  let tags: ResolvedCached['tags'];
+  if (typeof raw.tags === 'function') tags = raw.tags as ResolvedCached['tags'];
+  else if (raw.tags !== undefined) entry.tags = resolveTags(raw.tags, 'tags');
+  // Checked now against the built-in defaults, so a bad duration fails at decoration, not at the first call.
+  resolveEntryOptions(entry, DEFAULT_ENTRY_OPTIONS, '');
+  if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name.length === 0 || raw.name.includes('{') || raw.name.includes('}'))) {
+    throw new CacheConfigError(`expected a non-empty string without braces, got ${describe(raw.name)}`, { option: 'name' });
+  }
+  checkFunction(raw.key, 'key');
+  checkFunction(raw.condition, 'condition');
+  if (raw.cache !== undefined && typeof raw.cache !== 'function' && typeof (raw.cache as { fetch?: unknown }).fetch !== 'function') {
+    throw new CacheConfigError(`expected a cache engine or a function returning one, got ${describe(raw.cache)}`, { option: 'cache' });
+  }
+  for (const flag of ['cacheUndefined', 'freeze'] as const) {
+    if (raw[flag] !== undefined && typeof raw[flag] !== 'boolean') throw new CacheConfigError(`expected a boolean, got ${describe(raw[flag])}`, { option: flag });
+  }
+  return {
+    entry,
+    name: raw.name,
+    key: raw.key as ResolvedCached['key'],
+    tags,
+    cache: raw.cache,
+    condition: raw.condition as ResolvedCached['condition'],
+    cacheUndefined: raw.cacheUndefined ?? false,
+    freeze: raw.freeze ?? false,
+    metadata: { options: Object.freeze({ ...raw }), name: raw.name },
+  };
+}
+
+function checkFunction(value: unknown, option: string): void {
+  if (value !== undefined && typeof value !== 'function') throw new CacheConfigError(`expected a function, got ${describe(value)}`, { option });
+}
+
+/** The state of one decorated method: its options and its binding to the engine of the last call. */
+class CachedMethod {
+  readonly #options: ResolvedCached;
+  readonly #method: Function;
+  readonly #site: MethodSite;
+  /** The index can serve hits only when the key is a function of the raw argument alone. */
+  readonly indexed: boolean;
+  /** Resolves the engine of a call; chosen once, so the hit path does not test the option's shape. */
+  readonly engineOf: () => CacheEngine | undefined;
+  name: string | undefined;
+  /** The engine the fields below belong to; `null` until the first call. */
+  engine: CacheEngine | null = null;
+  index: Map<unknown, Entry> = new Map();
+  counters!: Counters;
+  entryOptions!: ResolvedEntryOptions;
+
+  constructor(options: ResolvedCached, method: Function, site: MethodSite) {
+    this.#options = options;
+    this.#method = method;
+    this.#site = site;
+    this.indexed = options.key === undefined;
+    const cache = options.cache;
+    this.engineOf = cache === undefined ? getDefaultCache : typeof cache === 'function' && !isEngine(cache) ? (cache as () => CacheEngine) : () => cache as CacheEngine;
+    this.name = options.name ?? (site.declaringClass === undefined ? undefined : nameOf(site.declaringClass, site.methodName));
+    if (this.name === undefined) site.onClassKnown = (declaringClass) => (this.name ??= nameOf(declaringClass, site.methodName));
+  }
+
+  /** Everything but the indexed L1 hit: key building, the engine's full flow. */
+  call(self: unknown, args: IArguments): Promise<unknown> {
+    try {
+      const engine = this.engineOf();
+      if (engine === undefined) {
+        throw new CacheConfigError('no cache engine: pass `cache` to @Cached or call setDefaultCache(createCache(...)) before calling the method', { option: 'cache' });
+      }
+      this.name ??= nameOf((self as { constructor?: Function } | null)?.constructor ?? Object, this.#site.methodName);
+      if (engine !== this.engine) this.#bind(engine);
+      const list: unknown[] = Array.prototype.slice.call(args);
+      const key = `${this.name}:${this.#keyOf(self, list)}`;
+      let options = this.entryOptions;
+      if (this.#options.tags !== undefined) options = { ...options, tags: resolveTags(this.#options.tags(...list), 'tags') };
+      const indexKey = this.indexed && list.length < 2 && (list.length === 0 || isPrimitiveKey(list[0])) ? (list.length === 0 ? NO_ARGS : list[0]) : undefined;
+      const method = this.#method;
+      const condition = this.#options.condition;
+      return engine.fetch(key, options, {
+        run: () => method.apply(self, list),
+        accept: condition === undefined ? undefined : (result) => condition(result, ...list),
+        cacheUndefined: this.#options.cacheUndefined,
+        freeze: this.#options.freeze,
+        counters: this.counters,
+        method: this.name,
+        index: indexKey === undefined ? undefined : this.index,
+        indexKey,
+      });
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** The key of a call, for `cacheKeyOf`. */
+  keyOf(self: unknown, args: unknown[]): string {
+    if (this.name === undefined) {
+      throw new CacheConfigError('the method has no name yet: construct an instance first or give @Cached a `name`', { option: 'name' });
+    }
+    return `${this.name}:${this.#keyOf(self, args)}`;
+  }
+
+  #keyOf(self: unknown, list: unknown[]): string {
+    if (this.#options.key === undefined) return encodeArgs(list);
+    const custom = this.#options.key.apply(self, list);
+    if (typeof custom !== 'string') throw new CacheKeyError(`the key function of ${this.name} returned ${describe(custom)}, not a string`);
+    return custom;
+  }
+
+  #bind(engine: CacheEngine): void {
+    this.entryOptions = resolveEntryOptions(this.#options.entry, engine.defaults, '');
+    this.counters = engine.methodCounters(this.name!);
+    this.index = engine.methodIndex(this.name!);
+    this.engine = engine;
+  }
+}
+
+function isEngine(value: unknown): boolean {
+  return typeof (value as { fetch?: unknown } | null)?.fetch === 'function' && typeof (value as { getOrSet?: unknown }).getOrSet === 'function';
+}
+
+function nameOf(declaringClass: Function, methodName: string | symbol): string {
+  return `${declaringClass.name || 'anonymous'}.${String(methodName)}`;
+}
+
+/**
+ * The cache key `method` uses for `args`, e.g. `cacheKeyOf(catalog.product, 1)` is
+ * `'Catalog.product:1'`, so `cache.delete(cacheKeyOf(catalog.product, 1))` drops that entry.
+ */
+export function cacheKeyOf<Args extends unknown[]>(method: (...args: Args) => unknown, ...args: Args): string {
+  const state = stateOf(method);
+  if (state === undefined) throw new CacheConfigError('cacheKeyOf takes a method decorated with @Cached', { option: 'method' });
+  return state.keyOf(undefined, args);
+}
+
+/** The options `@Cached` was given on `methodName` of a class or instance (either decorator mode), or `undefined`. */
+export function getCachedMetadata(classOrInstance: object, methodName: string | symbol): CachedMetadata | undefined {
+  const fn = methodOf(classOrInstance, methodName);
+  const metadata = metadataOf(fn, 'cached') as CachedMetadata | undefined;
+  if (metadata === undefined) return undefined;
+  return { options: metadata.options, name: stateOf(fn)?.name ?? metadata.name };
+}
+
+function stateOf(fn: unknown): CachedMethod | undefined {
+  let current = fn;
+  while (typeof current === 'function') {
+    const state = states.get(current);
+    if (state !== undefined) return state;
+    current = innerOf(current);
+  }
+  return undefined;
+}

@@ -1,0 +1,75 @@
+/**
+ * One cached value as the engine holds it in memory. The L1 hit path reads `promise` and
+ * `earlyAt` only, so everything a hit needs was computed when the entry was stored.
+ */
+export class Entry {
+  /** The user-level key (`Catalog.product:1`). */
+  readonly key: string;
+  /** The value as the codec gives it back: the same shape from every tier. */
+  readonly value: unknown;
+  /** A promise already resolved with `value`, handed to every L1 hit so a hit allocates nothing. */
+  readonly promise: Promise<unknown>;
+  /** When the value was produced (epoch ms, writer's clock). */
+  readonly createdAt: number;
+  /** Fresh until then (ttl with jitter applied). */
+  readonly freshUntil: number;
+  /** Served stale (within grace) until then. */
+  readonly staleUntil: number;
+  /** A hit at or after this time also starts a background refresh (XFetch), drawn once at store. */
+  readonly earlyAt: number;
+  /** How long the method took to produce it, the XFetch `delta`. */
+  readonly delta: number;
+  readonly tags: readonly string[];
+  /** Validators the method set through `refreshContext().setValidators()`. */
+  readonly etag: string | undefined;
+  readonly lastModified: number | undefined;
+  /** The size charged to L1's `maxBytes`. */
+  readonly size: number;
+  /** The envelope as stored in L2 (kept so a refresh that keeps the previous value can re-store it cheaply). */
+  readonly payload: string;
+
+  /** The per-method index of `@Cached` that points at this entry, so eviction can unlink it. */
+  index: Map<unknown, Entry> | undefined = undefined;
+  indexKey: unknown = undefined;
+  /** Hits through the per-method index, to touch L1's recency now and then instead of on every hit. */
+  hits = 0;
+
+  constructor(init: {
+    key: string;
+    value: unknown;
+    createdAt: number;
+    freshUntil: number;
+    staleUntil: number;
+    earlyAt: number;
+    delta: number;
+    tags: readonly string[];
+    etag: string | undefined;
+    lastModified: number | undefined;
+    payload: string;
+  }) {
+    this.key = init.key;
+    this.value = init.value;
+    this.promise = Promise.resolve(init.value);
+    this.createdAt = init.createdAt;
+    this.freshUntil = init.freshUntil;
+    this.staleUntil = init.staleUntil;
+    this.earlyAt = init.earlyAt;
+    this.delta = init.delta;
+    this.tags = init.tags;
+    this.etag = init.etag;
+    this.lastModified = init.lastModified;
+    this.payload = init.payload;
+    // Calibrated against the heap: the decoded value takes about twice its encoded length,
+    // plus the entry object, its promise and the key.
+    this.size = ENTRY_OVERHEAD_BYTES + 2 * init.payload.length + 2 * init.key.length;
+  }
+
+  /** Drops the per-method index link, if it still points here. */
+  unlink(): void {
+    if (this.index !== undefined && this.index.get(this.indexKey) === this) this.index.delete(this.indexKey);
+    this.index = undefined;
+  }
+}
+
+/** What an entry costs in L1 beyond its payload: the Entry object, its promise, the LRU slots. */
+export const ENTRY_OVERHEAD_BYTES = 320;

@@ -1,0 +1,31 @@
+/**
+ * tiercache: two-tier (in-process + Redis) caching for the methods of service classes.
+ * Every public name is listed here.
+ */
+export { createCache, setDefaultCache, getDefaultCache } from './engine/default-cache.js';
+export { CacheEngine } from './engine/cache-engine.js';
+export type { CacheEvents, CacheEventName, ReadyState, GetOptions } from './engine/cache-engine.js';
+export type { CacheOptions, EntryOptions, L2Options, Logger } from './engine/options.js';
+export { DEFAULT_CACHE_OPTIONS, DEFAULT_ENTRY_OPTIONS } from './engine/options.js';
+export type { Duration } from './engine/duration.js';
+export { parseDuration } from './engine/duration.js';
+export type { Clock } from './engine/clock.js';
+export type { CacheStats, MethodStats } from './engine/stats.js';
+export { refreshContext } from './engine/refresh-context.js';
+export type { RefreshContext, PreviousValue } from './engine/refresh-context.js';
+export type { Codec } from './codec/codec.js';
+export { jsonCodec } from './codec/json-codec.js';
+export { Cached, cacheKeyOf, getCachedMetadata } from './decorators/cached.js';
+export type { CachedOptions, CachedMetadata, CacheRef } from './decorators/cached.js';
+export type { DualMethodDecorator } from './decorators/method-decorator.js';
+export {
+  TierCacheError,
+  isTierCacheError,
+  CacheConfigError,
+  CacheKeyError,
+  SerializationError,
+  CacheTimeoutError,
+  RateLimitError,
+  RateLimitUnavailableError,
+} from './errors.js';
+export type { TierCacheErrorCode, RateLimitPolicy } from './errors.js';

@@ -1,0 +1,5 @@
+/**
+ * `tiercache/testing`: tools for testing code that uses tiercache, without sleeping or mocking.
+ */
+export { FakeClock } from './fake-clock.js';
+export type { Clock } from './fake-clock.js';
