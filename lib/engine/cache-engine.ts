@@ -523,10 +523,10 @@ export class CacheEngine {
     const etag = state.etag ?? (kept ? previous.etag : undefined);
     const lastModified = state.lastModified ?? (kept ? previous.lastModified : undefined);
     const entry = this.#entry(key, value, payload, o, now, now - started, etag, lastModified, true);
-    if (this.#l2Usable()) {
-      const write = this.#l2!.set(this.#redisKey(key), entry.payload, entry.staleUntil - now, o.redisTimeout);
-      // After an L2 read that failed, do not make the caller wait a second redisTimeout.
-      if (!flight.l2Failed) await write;
+    // After an L2 read that failed in this flight, skip the write: it would make the caller wait a
+    // second redisTimeout, and a write that lands late could overwrite a newer value.
+    if (!flight.l2Failed && this.#l2Usable()) {
+      await this.#l2!.set(this.#redisKey(key), entry.payload, entry.staleUntil - now, o.redisTimeout);
     }
     if (flight.invalidated) return value;
     if (o.l1 && this.#l1 !== undefined) {
@@ -649,6 +649,7 @@ export class CacheEngine {
     try {
       const raw = await withTimeout(l2.client.get(this.#generationKey()), this.defaults.redisTimeout);
       this.#setGeneration(raw === null ? 0 : Number(raw));
+      l2.recovered();
     } catch (error) {
       this.#error(error, { operation: 'redis:generation' });
     }

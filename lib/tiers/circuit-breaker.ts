@@ -36,6 +36,11 @@ export class CircuitBreaker {
     return this.#state;
   }
 
+  /** Would a call be let through now (closed, or open with its cooldown over)? Changes nothing. */
+  get passable(): boolean {
+    return this.#state === 'closed' || (this.#state === 'open' && this.#clock.now() >= this.#reopenAt);
+  }
+
   /** May this call use Redis? In the open state only the first call after the cooldown may, as the probe. */
   allow(): boolean {
     if (this.#state === 'closed') return true;

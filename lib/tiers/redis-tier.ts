@@ -45,9 +45,14 @@ export class RedisTier {
     return this.#breaker.state;
   }
 
-  /** True when a command sent now would be sent at all (connection ready, breaker not open). */
+  /** True when a command sent now would be sent at all (connection ready, breaker letting it through). */
   get usable(): boolean {
-    return this.client.status === 'ready' && this.#breaker.state !== 'open';
+    return this.client.status === 'ready' && this.#breaker.passable;
+  }
+
+  /** The connection is back and answered: close the breaker without waiting for its cooldown. */
+  recovered(): void {
+    this.#breaker.success();
   }
 
   /** Resolves true once the connection is ready, false if it is not within `timeoutMs`. */
