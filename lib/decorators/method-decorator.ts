@@ -16,7 +16,8 @@ export interface MethodSite {
  * (`experimentalDecorators`) one: TypeScript picks the overload that matches the mode.
  */
 export interface DualMethodDecorator<Args extends unknown[]> {
-  <This, F extends (this: This, ...args: Args) => unknown>(value: F, context: ClassMethodDecoratorContext<This, F>): F;
+  // The builders' parameters must be a prefix of the method's: a key builder may use fewer arguments.
+  <This, F extends (this: This, ...args: [...Args, ...any[]]) => unknown>(value: F, context: ClassMethodDecoratorContext<This, F>): F;
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
 }
 
