@@ -48,19 +48,22 @@ const TAGGED = '~';
 
 type Marker = { readonly [MARK]: string; readonly v?: unknown; readonly t?: string };
 
-/** The typed arrays the `T` marker may name; the keys are what `Object.prototype.toString` reports. */
-const TYPED_ARRAYS: Readonly<Record<string, (items: ArrayLike<any>) => ArrayBufferView>> = {
-  Int8Array: (items) => Int8Array.from(items),
-  Uint8ClampedArray: (items) => Uint8ClampedArray.from(items),
-  Int16Array: (items) => Int16Array.from(items),
-  Uint16Array: (items) => Uint16Array.from(items),
-  Int32Array: (items) => Int32Array.from(items),
-  Uint32Array: (items) => Uint32Array.from(items),
-  Float32Array: (items) => Float32Array.from(items),
-  Float64Array: (items) => Float64Array.from(items),
-  BigInt64Array: (items) => BigInt64Array.from(items),
-  BigUint64Array: (items) => BigUint64Array.from(items),
-};
+/**
+ * The typed arrays the `T` marker may name, by what `Object.prototype.toString` reports. A Map,
+ * so that a corrupt payload naming `constructor` finds nothing.
+ */
+const TYPED_ARRAYS: ReadonlyMap<string, (items: ArrayLike<any>) => ArrayBufferView> = new Map<string, (items: ArrayLike<any>) => ArrayBufferView>([
+  ['Int8Array', (items) => Int8Array.from(items)],
+  ['Uint8ClampedArray', (items) => Uint8ClampedArray.from(items)],
+  ['Int16Array', (items) => Int16Array.from(items)],
+  ['Uint16Array', (items) => Uint16Array.from(items)],
+  ['Int32Array', (items) => Int32Array.from(items)],
+  ['Uint32Array', (items) => Uint32Array.from(items)],
+  ['Float32Array', (items) => Float32Array.from(items)],
+  ['Float64Array', (items) => Float64Array.from(items)],
+  ['BigInt64Array', (items) => BigInt64Array.from(items)],
+  ['BigUint64Array', (items) => BigUint64Array.from(items)],
+]);
 
 const NON_FINITE: ReadonlySet<unknown> = new Set(['-0', 'NaN', 'Infinity', '-Infinity']);
 
@@ -149,7 +152,7 @@ function replaceView(view: ArrayBufferView): Marker {
     return marker('U', Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64'));
   }
   const name = objectToString.call(view).slice(8, -1);
-  if (TYPED_ARRAYS[name] === undefined) throw new Refusal(`${article(name)} cannot be encoded`);
+  if (!TYPED_ARRAYS.has(name)) throw new Refusal(`${article(name)} cannot be encoded`);
   // Numbers rather than bytes: longer, but independent of the byte order of the machine.
   tagged = true;
   return { [MARK]: 'T', t: name, v: Array.from(view as unknown as ArrayLike<number | bigint>) };
@@ -308,7 +311,7 @@ function fromMarker(marker: Marker): unknown {
       if (typeof v === 'string') return new Uint8Array(Buffer.from(v, 'base64'));
       break;
     case 'T': {
-      const make = TYPED_ARRAYS[marker.t ?? ''];
+      const make = TYPED_ARRAYS.get(marker.t ?? '');
       if (make !== undefined && Array.isArray(v)) return make(v);
       break;
     }

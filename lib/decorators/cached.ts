@@ -7,7 +7,7 @@ import { DEFAULT_ENTRY_OPTIONS, resolveEntryOptions, resolveTags, type EntryOpti
 import type { Counters } from '../engine/stats.js';
 import { CacheConfigError, CacheKeyError } from '../errors.js';
 import { encodeArgs, isPrimitiveKey } from '../keys/canonical-key.js';
-import { innerOf, metadataOf, methodOf } from './metadata.js';
+import { innerOf, metadataOf, methodOf, type AnyFunction } from './metadata.js';
 import { dualMethodDecorator, type DualMethodDecorator, type MethodSite } from './method-decorator.js';
 
 /** Where a decorator finds its engine: one, a function returning one (looked up per call), or the default. */
@@ -51,7 +51,7 @@ export interface CachedMetadata {
 const ENTRY_OPTION_NAMES = ['ttl', 'grace', 'redisTimeout', 'softTimeout', 'hardTimeout', 'lockTimeout', 'l1'] as const;
 const KNOWN = new Set<string>([...ENTRY_OPTION_NAMES, 'name', 'key', 'tags', 'cache', 'condition', 'cacheUndefined', 'freeze']);
 /** The state behind each wrapper, for `cacheKeyOf` and `getCachedMetadata`. */
-const states = new WeakMap<Function, CachedMethod>();
+const states = new WeakMap<object, CachedMethod>();
 /** The index key of a call with no argument (distinct from a call with `undefined`). */
 const NO_ARGS = Symbol('tiercache.noArgs');
 
@@ -146,7 +146,7 @@ function checkFunction(value: unknown, option: string): void {
 /** The state of one decorated method: its options and its binding to the engine of the last call. */
 class CachedMethod {
   readonly #options: ResolvedCached;
-  readonly #method: Function;
+  readonly #method: AnyFunction;
   readonly #site: MethodSite;
   /** The index can serve hits only when the key is a function of the raw argument alone. */
   readonly indexed: boolean;
@@ -159,13 +159,13 @@ class CachedMethod {
   counters!: Counters;
   entryOptions!: ResolvedEntryOptions;
 
-  constructor(options: ResolvedCached, method: Function, site: MethodSite) {
+  constructor(options: ResolvedCached, method: AnyFunction, site: MethodSite) {
     this.#options = options;
     this.#method = method;
     this.#site = site;
     this.indexed = options.key === undefined;
     const cache = options.cache;
-    this.engineOf = cache === undefined ? getDefaultCache : typeof cache === 'function' && !isEngine(cache) ? (cache as () => CacheEngine) : () => cache as CacheEngine;
+    this.engineOf = cache === undefined ? getDefaultCache : typeof cache === 'function' && !isEngine(cache) ? (cache) : () => cache as CacheEngine;
     this.name = options.name ?? (site.declaringClass === undefined ? undefined : nameOf(site.declaringClass, site.methodName));
     if (this.name === undefined) site.onClassKnown = (declaringClass) => (this.name ??= nameOf(declaringClass, site.methodName));
   }
@@ -177,7 +177,7 @@ class CachedMethod {
       if (engine === undefined) {
         throw new CacheConfigError('no cache engine: pass `cache` to @Cached or call setDefaultCache(createCache(...)) before calling the method', { option: 'cache' });
       }
-      this.name ??= nameOf((self as { constructor?: Function } | null)?.constructor ?? Object, this.#site.methodName);
+      this.name ??= nameOf((self as { constructor?: AnyFunction } | null)?.constructor ?? Object, this.#site.methodName);
       if (engine !== this.engine) this.#bind(engine);
       const list: unknown[] = Array.prototype.slice.call(args);
       const key = `${this.name}:${this.#keyOf(self, list)}`;
@@ -197,7 +197,7 @@ class CachedMethod {
         indexKey,
       });
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
   }
 
@@ -228,7 +228,7 @@ function isEngine(value: unknown): boolean {
   return typeof (value as { fetch?: unknown } | null)?.fetch === 'function' && typeof (value as { getOrSet?: unknown }).getOrSet === 'function';
 }
 
-function nameOf(declaringClass: Function, methodName: string | symbol): string {
+function nameOf(declaringClass: AnyFunction, methodName: string | symbol): string {
   return `${declaringClass.name || 'anonymous'}.${String(methodName)}`;
 }
 

@@ -6,19 +6,22 @@ import 'reflect-metadata';
  * `Symbol.metadata`), and in legacy mode also through reflect-metadata, where NestJS and its
  * tools look for it.
  */
+/** Any function: a method, a wrapper, a class constructor. */
+export type AnyFunction = (this: any, ...args: any[]) => any;
+
 export type DecoratorKind = 'cached' | 'invalidates' | 'ratelimited' | 'http';
 
 interface WrapperRecord {
   readonly kind: DecoratorKind;
   readonly value: unknown;
   /** The function this one wraps (the next decorator inward, or the method itself). */
-  readonly inner: Function;
+  readonly inner: AnyFunction;
 }
 
-const records = new WeakMap<Function, WrapperRecord>();
+const records = new WeakMap<object, WrapperRecord>();
 
 /** Registers `wrapper` as the `kind` decorator's wrapper of `inner`, carrying `value`. */
-export function recordWrapper(wrapper: Function, inner: Function, kind: DecoratorKind, value: unknown): void {
+export function recordWrapper(wrapper: AnyFunction, inner: AnyFunction, kind: DecoratorKind, value: unknown): void {
   records.set(wrapper, { kind, value, inner });
 }
 
@@ -35,12 +38,12 @@ export function metadataOf(fn: unknown, kind: DecoratorKind): unknown {
 }
 
 /** The function `fn` wraps, if `fn` is a decorator's wrapper. */
-export function innerOf(fn: Function): Function | undefined {
+export function innerOf(fn: object): AnyFunction | undefined {
   return records.get(fn)?.inner;
 }
 
 /** True when `wrapper` is `fn` or one of the functions `fn` wraps. */
-export function wraps(fn: unknown, wrapper: Function): boolean {
+export function wraps(fn: unknown, wrapper: AnyFunction): boolean {
   let current = fn;
   while (typeof current === 'function') {
     if (current === wrapper) return true;
@@ -71,7 +74,7 @@ export function getLegacyMetadata(kind: DecoratorKind, target: object, propertyK
  * Other legacy decorators (NestJS's `@Get()`, guards...) keep their metadata on the method
  * function itself; when we replace it with a wrapper, that metadata must move along.
  */
-export function copyFunctionMetadata(from: Function, to: Function): void {
+export function copyFunctionMetadata(from: AnyFunction, to: AnyFunction): void {
   for (const key of Reflect.getOwnMetadataKeys(from)) {
     Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, from), to);
   }

@@ -1,14 +1,14 @@
 import { CacheConfigError } from '../errors.js';
-import { copyFunctionMetadata, defineLegacyMetadata, recordWrapper, wraps, type DecoratorKind } from './metadata.js';
+import { copyFunctionMetadata, defineLegacyMetadata, recordWrapper, wraps, type AnyFunction, type DecoratorKind } from './metadata.js';
 
 /** What a decorator learns about the method it wraps, in either mode. */
 export interface MethodSite {
   readonly methodName: string | symbol;
   readonly isStatic: boolean;
   /** The declaring class, known at once in legacy mode; in standard mode, at the first construction. */
-  declaringClass: Function | undefined;
+  declaringClass: AnyFunction | undefined;
   /** Standard mode: called once the declaring class is known. */
-  onClassKnown: ((declaringClass: Function) => void) | undefined;
+  onClassKnown: ((declaringClass: AnyFunction) => void) | undefined;
 }
 
 /**
@@ -29,14 +29,14 @@ export function dualMethodDecorator<Args extends unknown[]>(
   decoratorName: string,
   kind: DecoratorKind,
   metadata: unknown,
-  wrap: (method: Function, site: MethodSite) => Function,
+  wrap: (method: AnyFunction, site: MethodSite) => AnyFunction,
 ): DualMethodDecorator<Args> {
   return function decorate(target: unknown, context: unknown, descriptor?: PropertyDescriptor): any {
     if (isStandardContext(context)) {
       if (context.kind !== 'method') throw new CacheConfigError(`${decoratorName} decorates methods, not a ${context.kind}`, { option: decoratorName });
       const site: MethodSite = { methodName: context.name, isStatic: context.static, declaringClass: undefined, onClassKnown: undefined };
-      const wrapper = wrap(target as Function, site);
-      recordWrapper(wrapper, target as Function, kind, metadata);
+      const wrapper = wrap(target as AnyFunction, site);
+      recordWrapper(wrapper, target as AnyFunction, kind, metadata);
       context.addInitializer(function (this: unknown) {
         if (site.declaringClass !== undefined) return;
         site.declaringClass = findDeclaringClass(this, context.name, wrapper);
@@ -50,10 +50,10 @@ export function dualMethodDecorator<Args extends unknown[]>(
       const site: MethodSite = {
         methodName: context,
         isStatic,
-        declaringClass: isStatic ? (owner as Function) : (owner.constructor as Function),
+        declaringClass: isStatic ? (owner as AnyFunction) : (owner.constructor as AnyFunction),
         onClassKnown: undefined,
       };
-      const method = descriptor.value as Function;
+      const method = descriptor.value as AnyFunction;
       const wrapper = wrap(method, site);
       recordWrapper(wrapper, method, kind, metadata);
       copyFunctionMetadata(method, wrapper);
@@ -70,7 +70,7 @@ function isStandardContext(value: unknown): value is ClassMemberDecoratorContext
 }
 
 /** The class on whose prototype (or, for a static method, on which) the wrapper sits. */
-function findDeclaringClass(self: unknown, name: string | symbol, wrapper: Function): Function {
+function findDeclaringClass(self: unknown, name: string | symbol, wrapper: AnyFunction): AnyFunction {
   let holder: unknown = self;
   let firstOwner: unknown;
   while (holder !== null && holder !== undefined) {
@@ -84,6 +84,6 @@ function findDeclaringClass(self: unknown, name: string | symbol, wrapper: Funct
   return classOf(firstOwner ?? self);
 }
 
-function classOf(holder: unknown): Function {
-  return typeof holder === 'function' ? holder : ((holder as { constructor: Function }).constructor);
+function classOf(holder: unknown): AnyFunction {
+  return typeof holder === 'function' ? (holder as AnyFunction) : (holder as { constructor: AnyFunction }).constructor;
 }

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type { Codec } from '../codec/codec.js';
 import { CacheConfigError, CacheKeyError, CacheTimeoutError, SerializationError } from '../errors.js';
 import { Flight } from '../lock/flight.js';
-import type { BreakerState } from '../tiers/circuit-breaker.js';
 import { MemoryTier } from '../tiers/memory-tier.js';
 import { RedisTier, UNAVAILABLE } from '../tiers/redis-tier.js';
 import { coarseClock, systemClock, type Clock } from './clock.js';
@@ -125,7 +124,7 @@ export class CacheEngine {
     if (this.#l2 === undefined) return Promise.resolve({ l2: 'disabled' });
     this.#readyPromise ??= this.#l2.ready(this.defaults.redisTimeout).then(async () => {
       await this.#syncGeneration();
-      return { l2: this.#l2Usable() ? 'connected' : 'unavailable' } as ReadyState;
+      return { l2: this.#l2Usable() ? 'connected' : 'unavailable' };
     });
     const once = this.#readyPromise;
     // A later call asks again: Redis may have come back.
@@ -145,7 +144,7 @@ export class CacheEngine {
       checkKey(key);
       o = options === undefined ? this.defaults : resolveEntryOptions(options, this.defaults, '');
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
     return this.fetch(key, o, {
       run: factory,
@@ -242,7 +241,7 @@ export class CacheEngine {
       errors: total.errors + this.#errors,
       evictions: this.#l1?.evictions ?? 0,
       l1: this.#l1 === undefined ? false : { entries: this.#l1.entries, bytes: this.#l1.bytes },
-      l2: this.#l2 === undefined ? false : { state: this.#l2Usable() ? 'connected' : 'unavailable', breaker: this.#l2.breakerState as BreakerState },
+      l2: this.#l2 === undefined ? false : { state: this.#l2Usable() ? 'connected' : 'unavailable', breaker: this.#l2.breakerState },
       bus: { in: 0, out: 0 },
       methods,
     };
@@ -383,7 +382,7 @@ export class CacheEngine {
       flight = new Flight();
       flight.stale = entry;
       this.#flights.set(key, flight);
-      this.#produce(key, o, load, flight, entry);
+      void this.#produce(key, o, load, flight, entry); // its failures are handled (and reported) in #produce
     }
     if (flight.produced === undefined) return entry.promise; // an L2 read is under way; it will refresh
     return this.#answer(key, flight.produced, o, entry, flight);
@@ -394,7 +393,7 @@ export class CacheEngine {
     const flight = new Flight();
     flight.background = true;
     this.#flights.set(key, flight);
-    this.#produce(key, o, load, flight, entry);
+    void this.#produce(key, o, load, flight, entry); // its failures are handled (and reported) in #produce
   }
 
   /**
@@ -441,7 +440,7 @@ export class CacheEngine {
         },
         (error: unknown) => {
           clearTimeout(timer);
-          reject(error as Error);
+          reject(error);
         },
       );
     });
@@ -464,7 +463,7 @@ export class CacheEngine {
     try {
       result = refreshStorage.run(state, load.run);
     } catch (error) {
-      result = Promise.reject(error as Error);
+      result = Promise.reject(error);
     }
     const produced = isThenable(result)
       ? Promise.resolve(result).then((value) => this.#store(key, value, o, load, flight, state, started, previous))

@@ -33,5 +33,6 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'function') return 'a function';
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'symbol') return `symbol ${value.description ?? ''}`;
+  return `${typeof value} ${(value as { toString(): string } | undefined)?.toString() ?? 'undefined'}`;
 }

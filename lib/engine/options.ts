@@ -111,7 +111,7 @@ export interface ResolvedCacheOptions {
 export const DEFAULT_ENTRY_OPTIONS: ResolvedEntryOptions = Object.freeze({
   ttl: 60_000,
   grace: 600_000,
-  tags: Object.freeze([]) as readonly string[],
+  tags: Object.freeze([]),
   redisTimeout: 250,
   softTimeout: undefined,
   hardTimeout: undefined,
@@ -288,13 +288,12 @@ function resolveLogger(raw: unknown): Logger | undefined {
   return raw as Logger;
 }
 
-function resolveCodec(raw: unknown): Codec {
+function resolveCodec(raw: Codec | undefined): Codec {
   if (raw === undefined) return jsonCodec;
-  const codec = raw as Partial<Codec> | null;
-  if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') {
+  if (typeof raw !== 'object' || raw === null || typeof raw.encode !== 'function' || typeof raw.decode !== 'function') {
     throw new CacheConfigError('expected an object with encode(value) and decode(text) methods', { option: 'codec' });
   }
-  return raw as Codec;
+  return raw;
 }
 
 function resolveFunction<F>(raw: F | undefined, option: string): F | undefined {

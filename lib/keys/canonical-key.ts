@@ -253,10 +253,11 @@ function article(name: string): string {
 /** Adds one step of the path to an error unwinding out of a container. */
 function within(error: unknown, step: string): Refusal {
   if (error instanceof Refusal) {
-    error.path = step + error.path;
+    // A path thousands of steps long would only bury the message.
+    if (!(error.cause instanceof RangeError)) error.path = step + error.path;
     return error;
   }
-  // A getter that threw, or a structure too deep for the stack.
+  if (error instanceof RangeError) return new Refusal('the argument is nested too deeply to be part of a cache key', { cause: error });
   const refusal = new Refusal(`reading it threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   refusal.path = step;
   return refusal;

@@ -38,7 +38,7 @@ describe('@Cached (standard decorators)', () => {
     let calls = 0;
     class Catalog {
       @Cached({ cache })
-      async product(id: number): Promise<number> {
+      async product(_id: number): Promise<number> {
         return ++calls;
       }
     }

@@ -140,7 +140,7 @@ describe('CacheEngine', () => {
 
     it('rejects a factory that does not return a promise with CacheConfigError', async () => {
       const cache = engine();
-      const error = await cache.getOrSet('sync', (() => 42) as unknown as () => Promise<number>).catch((e: unknown) => e);
+      const error = await cache.getOrSet('sync', () => 42).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(CacheConfigError);
     });
   });
