@@ -16,8 +16,11 @@ export interface MethodSite {
  * (`experimentalDecorators`) one: TypeScript picks the overload that matches the mode.
  */
 export interface DualMethodDecorator<Args extends unknown[]> {
-  // The builders' parameters must be a prefix of the method's: a key builder may use fewer arguments.
-  <This, F extends (this: This, ...args: [...Args, ...any[]]) => unknown>(value: F, context: ClassMethodDecoratorContext<This, F>): F;
+  // The method's parameters must fit the builders' (`key`, `tags`...), which may use fewer of them.
+  <This, P extends [...Args, ...any[]], R>(
+    value: (this: This, ...args: P) => R,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: P) => R>,
+  ): (this: This, ...args: P) => R;
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
 }
 

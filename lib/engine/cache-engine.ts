@@ -333,7 +333,8 @@ export class CacheEngine {
     if (flight !== undefined) {
       load.counters.coalesced++;
       if (flight.produced !== undefined) return this.#answer(key, flight.produced, o, flight.stale, flight);
-      return flight.answer!;
+      // No answer yet means the method for this key is calling itself for the same key: it would wait forever.
+      return flight.answer ?? Promise.reject(new CacheConfigError(`the method for "${key}" called itself for the same key`, { option: load.method ?? 'factory' }));
     }
     const lead = new Flight();
     this.#flights.set(key, lead);
@@ -344,6 +345,16 @@ export class CacheEngine {
   // ---------------------------------------------------------------- the flow
 
   async #load(key: string, o: ResolvedEntryOptions, load: Load, flight: Flight): Promise<unknown> {
+    try {
+      return await this.#loadUnsafe(key, o, load, flight);
+    } catch (error) {
+      // Whatever went wrong before the method started, the flight must not outlive it, or the key would hang.
+      if (flight.produced === undefined) this.#release(key, flight);
+      throw error;
+    }
+  }
+
+  async #loadUnsafe(key: string, o: ResolvedEntryOptions, load: Load, flight: Flight): Promise<unknown> {
     let previous: Entry | undefined;
     if (this.#l2 !== undefined) {
       const remote = await this.#readL2(key, o.redisTimeout, flight);
