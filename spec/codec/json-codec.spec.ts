@@ -223,6 +223,11 @@ describe('jsonCodec', () => {
       expect(seen).to.deep.equal(['a']);
     });
 
+    it('keeps the property when toJSON returns undefined (JSON.stringify would drop it)', () => {
+      const decoded = roundTrip({ a: { toJSON: () => undefined } });
+      expect(Object.keys(decoded as object)).to.deep.equal(['a']);
+    });
+
     it('keeps a consistent prefix when toJSON itself encodes something', () => {
       const nested = { toJSON: () => jsonCodec.encode('plain') };
       const decoded = roundTrip({ at: new Date(0), nested });
@@ -320,6 +325,14 @@ describe('jsonCodec', () => {
       });
     }
 
+    it('refuses a value nested too deeply for the stack', () => {
+      let deep: unknown[] = [];
+      for (let i = 0; i < 100_000; i++) deep = [deep];
+      const error = serializationError(() => jsonCodec.encode(deep));
+      expect(error.code).to.equal('ERR_SERIALIZE');
+      expect(error.message).to.match(/nested too deeply/);
+    });
+
     it('keeps the error of a throwing getter as the cause', () => {
       const boom = new Error('boom');
       const error = serializationError(() =>
@@ -353,6 +366,7 @@ describe('jsonCodec', () => {
       ['a Map marker whose entries are not pairs', '~{"~":"M","v":[[1]]}'],
       ['a Buffer marker without base64', '~{"~":"B","v":3}'],
       ['a typed array marker naming an unknown type', '~{"~":"T","t":"Array","v":[]}'],
+      ['a typed array marker naming an Object.prototype property', '~{"~":"T","t":"constructor","v":[]}'],
       ['an escape marker with a non-string key', '~{"~":"O","v":[[1,2]]}'],
     ];
     for (const [name, text] of malformed) {

@@ -270,6 +270,15 @@ describe('encodeArgs', () => {
       });
     }
 
+    it('refuses an argument nested too deeply for the stack, naming the argument', () => {
+      let deep: unknown[] = [];
+      for (let i = 0; i < 100_000; i++) deep = [deep];
+      const error = keyError(() => encodeArgs([1, deep]));
+      expect(error.code).to.equal('ERR_KEY');
+      expect(error.path).to.equal('args[1]');
+      expect(error.message).to.match(/nested too deeply/);
+    });
+
     it('keeps the error of a throwing getter as the cause', () => {
       const boom = new Error('boom');
       const error = keyError(() =>
