@@ -267,6 +267,63 @@ describe('CacheEngine', () => {
     });
   });
 
+  describe('Redis keys', () => {
+    it('gives every key a TTL of ttl + grace and keeps an entry and its key under one hash tag', async () => {
+      const cache = engine({ defaults: { ttl: '10s', grace: '1m' } });
+      await cache.ready();
+      await cache.getOrSet('Catalog.product:1', async () => 1);
+      const raw = redis().client();
+      const keys = await raw.keys(`${cache.options.namespace}:*`);
+      expect(keys).to.deep.equal([`${cache.options.namespace}:1:0:{Catalog.product:1}`]);
+      const pttl = await raw.pttl(keys[0]!);
+      expect(pttl).to.be.within(69_000, 70_000);
+    });
+
+    it('shortens each ttl by up to ttlJitter, at random', async () => {
+      const cache = engine({ ttlJitter: 0.1, random: () => 0.999, defaults: { ttl: '10s', grace: 0 } });
+      let calls = 0;
+      await cache.getOrSet('k', async () => ++calls);
+      clock.advance(9_002); // 10 s x (1 - 0.1 x 0.999) = 9,001 ms
+      expect(await cache.getOrSet('k', async () => ++calls)).to.equal(2);
+    });
+  });
+
+  describe('with a client it was given', () => {
+    it('uses it and never quits it', async () => {
+      const client = redis().client();
+      const cache = engine({ l2: { redis: client } });
+      expect(await cache.ready()).to.deep.equal({ l2: 'connected' });
+      await cache.set('k', 'v');
+      await cache.close();
+      expect(client.status).to.equal('ready');
+      expect(await client.keys(`${cache.options.namespace}:*`)).to.have.length(1);
+    });
+  });
+
+  describe('events and logger', () => {
+    it('emits miss, set, hit, stale, invalidate and logs failures through a pino-style logger', async () => {
+      const warnings: string[] = [];
+      const logger = { debug() {}, info() {}, warn: (_: object, msg?: string) => void warnings.push(msg ?? ''), error() {} };
+      const cache = engine({ logger });
+      await cache.ready();
+      const seen: string[] = [];
+      cache.on('miss', ({ key }) => seen.push(`miss ${key}`));
+      cache.on('set', ({ key }) => seen.push(`set ${key}`));
+      cache.on('hit', ({ key, tier }) => seen.push(`hit ${tier} ${key}`));
+      cache.on('stale', ({ key }) => seen.push(`stale ${key}`));
+      cache.on('invalidate', ({ reason }) => seen.push(`invalidate ${reason}`));
+      await cache.getOrSet('k', async () => 1);
+      await cache.getOrSet('k', async () => 1);
+      clock.advance(10_001);
+      await cache.getOrSet('k', async () => 2);
+      await cache.delete('k');
+      expect(seen.slice(0, 4)).to.deep.equal(['miss k', 'set k', 'hit l1 k', 'stale k']);
+      expect(seen).to.include('invalidate delete');
+      await cache.getOrSet('bad', async () => ({ fn: () => 1 }));
+      expect(warnings.some((w) => w.includes('encode failed'))).to.equal(true);
+    });
+  });
+
   describe('set, get, delete and clear', () => {
     it('set is seen by another engine; delete and clear remove from L2', async () => {
       const a = engine();

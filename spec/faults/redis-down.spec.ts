@@ -56,6 +56,23 @@ describe('when Redis fails', () => {
     });
   });
 
+  describe('with a client it was given, which has an offline queue', () => {
+    it('does not let the offline queue make calls wait while Redis is down', async () => {
+      const client = server.client(); // ioredis defaults: offline queue on, retries forever
+      cache = createCache({ namespace: `given${run}`, l2: { redis: client }, defaults: { redisTimeout: '200ms' } });
+      await cache.ready();
+      await server.kill();
+      await waitFor(() => client.status !== 'ready', { what: 'the client to see the connection close' });
+      const started = Date.now();
+      for (let i = 0; i < 10; i++) expect(await cache.getOrSet(`k${i}`, async () => i)).to.equal(i);
+      expect(Date.now() - started).to.be.below(200);
+      await server.restart();
+      await connected(cache);
+      await cache.getOrSet('back', async () => 'b');
+      expect(await server.client().keys(`given${run}:*{back}`)).to.have.length(1);
+    });
+  });
+
   describe('when Redis is paused (SIGSTOP)', () => {
     it('answers every call within redisTimeout + 100 ms', async () => {
       cache = createCache({ namespace: `paused${run}`, l2: { redis: server.url }, defaults: { redisTimeout: '200ms' } });
