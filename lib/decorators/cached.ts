@@ -120,7 +120,7 @@ function resolveCachedOptions(raw: CachedOptions): ResolvedCached {
   }
   checkFunction(raw.key, 'key');
   checkFunction(raw.condition, 'condition');
-  if (raw.cache !== undefined && typeof raw.cache !== 'function' && typeof (raw.cache as { fetch?: unknown }).fetch !== 'function') {
+  if (raw.cache !== undefined && typeof raw.cache !== 'function' && !isEngine(raw.cache)) {
     throw new CacheConfigError(`expected a cache engine or a function returning one, got ${describe(raw.cache)}`, { option: 'cache' });
   }
   for (const flag of ['cacheUndefined', 'freeze'] as const) {
@@ -165,7 +165,7 @@ class CachedMethod {
     this.#site = site;
     this.indexed = options.key === undefined;
     const cache = options.cache;
-    this.engineOf = cache === undefined ? getDefaultCache : typeof cache === 'function' && !isEngine(cache) ? (cache) : () => cache as CacheEngine;
+    this.engineOf = cache === undefined ? getDefaultCache : typeof cache === 'function' && !isEngine(cache) ? (cache) : () => cache;
     this.name = options.name ?? (site.declaringClass === undefined ? undefined : nameOf(site.declaringClass, site.methodName));
     if (this.name === undefined) site.onClassKnown = (declaringClass) => (this.name ??= nameOf(declaringClass, site.methodName));
   }
@@ -174,7 +174,7 @@ class CachedMethod {
   call(self: unknown, args: IArguments): Promise<unknown> {
     try {
       const engine = this.engineOf();
-      if (engine === undefined) {
+      if (!isEngine(engine)) {
         throw new CacheConfigError('no cache engine: pass `cache` to @Cached or call setDefaultCache(createCache(...)) before calling the method', { option: 'cache' });
       }
       this.name ??= nameOf((self as { constructor?: AnyFunction } | null)?.constructor ?? Object, this.#site.methodName);
@@ -224,7 +224,7 @@ class CachedMethod {
   }
 }
 
-function isEngine(value: unknown): boolean {
+function isEngine(value: unknown): value is CacheEngine {
   return typeof (value as { fetch?: unknown } | null)?.fetch === 'function' && typeof (value as { getOrSet?: unknown }).getOrSet === 'function';
 }
 

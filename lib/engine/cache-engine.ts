@@ -476,7 +476,8 @@ export class CacheEngine {
     } catch (error) {
       result = Promise.reject(error);
     }
-    const produced = isThenable(result)
+    // A `getOrSet` factory may answer synchronously; a decorated method must return a promise.
+    const produced = isThenable(result) || load.method === undefined
       ? Promise.resolve(result).then((value) => this.#store(key, value, o, load, flight, state, started, previous))
       : Promise.reject(
           new CacheConfigError(`the method for "${key}" returned ${typeof result}, not a promise: @Cached wraps async methods only`, {

@@ -217,7 +217,9 @@ function resolveL1(raw: CacheOptions['l1']): ResolvedCacheOptions['l1'] {
 function resolveL2(raw: CacheOptions['l2']): L2Options | false {
   if (raw === undefined || raw === false) return false;
   if (typeof raw !== 'object' || raw === null) throw new CacheConfigError(`expected { redis } or { cluster }, got ${describe(raw)}`, { option: 'l2' });
+  if ('redis' in raw && 'cluster' in raw) throw new CacheConfigError('give either redis or cluster, not both', { option: 'l2' });
   if ('redis' in raw) {
+    rejectUnknown(raw, new Set(['redis']), 'l2.');
     const redis = raw.redis;
     if (typeof redis === 'string') {
       if (!/^rediss?:\/\//.test(redis)) throw new CacheConfigError(`expected a redis:// or rediss:// URL, got ${describe(redis)}`, { option: 'l2.redis' });
@@ -227,9 +229,18 @@ function resolveL2(raw: CacheOptions['l2']): L2Options | false {
     return raw;
   }
   if ('cluster' in raw) {
+    rejectUnknown(raw, new Set(['cluster', 'clusterOptions']), 'l2.');
     const cluster = raw.cluster;
     if (!Array.isArray(cluster) && !isClient(cluster)) throw new CacheConfigError(`expected an array of { host, port } or an ioredis Cluster, got ${describe(cluster)}`, { option: 'l2.cluster' });
-    if (Array.isArray(cluster) && cluster.length === 0) throw new CacheConfigError('expected at least one node', { option: 'l2.cluster' });
+    if (Array.isArray(cluster)) {
+      if (cluster.length === 0) throw new CacheConfigError('expected at least one node', { option: 'l2.cluster' });
+      cluster.forEach((node: unknown, i) => {
+        const { host, port } = (node ?? {}) as { host?: unknown; port?: unknown };
+        if (typeof node !== 'object' || node === null || typeof host !== 'string' || !Number.isInteger(port)) {
+          throw new CacheConfigError(`expected { host: string, port: integer }, got ${describe(node)}`, { option: `l2.cluster[${i}]` });
+        }
+      });
+    }
     return raw;
   }
   throw new CacheConfigError('expected { redis: url | Redis } or { cluster: nodes | Cluster }', { option: 'l2' });
@@ -262,6 +273,7 @@ function resolveEarlyRefresh(raw: CacheOptions['earlyRefresh']): number {
   if (raw === false) return 0;
   if (raw === undefined) return DEFAULT_CACHE_OPTIONS.earlyRefreshBeta;
   if (typeof raw !== 'object' || raw === null) throw new CacheConfigError(`expected { beta } or false, got ${describe(raw)}`, { option: 'earlyRefresh' });
+  rejectUnknown(raw, new Set(['beta']), 'earlyRefresh.');
   const beta = raw.beta ?? DEFAULT_CACHE_OPTIONS.earlyRefreshBeta;
   if (typeof beta !== 'number' || !(beta >= 0 && beta <= 100)) throw new CacheConfigError(`expected a number in [0, 100], got ${describe(beta)}`, { option: 'earlyRefresh.beta' });
   return beta;
