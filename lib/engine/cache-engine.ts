@@ -360,6 +360,7 @@ export class CacheEngine {
       const remote = await this.#readL2(key, o.redisTimeout, flight);
       if (remote !== undefined) {
         const now = this.#clock.now();
+        if (load.freeze) deepFreeze(remote.value);
         if (now < remote.freshUntil) {
           this.#release(key, flight);
           load.counters.l2Hits++;
@@ -490,8 +491,9 @@ export class CacheEngine {
       () => this.#settle(key, flight, produced),
       (error: unknown) => {
         this.#settle(key, flight, produced);
-        load.counters.errors++;
-        if (flight.background) this.#error(error, { operation: 'refresh', key, ...(load.method === undefined ? {} : { method: load.method }) });
+        // Counted always; reported as an event only when no caller received it.
+        if (flight.background) this.#error(error, { operation: 'refresh', key, ...(load.method === undefined ? {} : { method: load.method }) }, load.counters);
+        else load.counters.errors++;
       },
     );
     return produced;
@@ -524,8 +526,7 @@ export class CacheEngine {
         value = this.#codec.decode(payload);
       } catch (error) {
         // Returned to the caller, uncached: an unencodable result is the method's problem, not the caller's.
-        load.counters.errors++;
-        this.#error(asSerializationError(error, key), { operation: 'encode', key, ...(load.method === undefined ? {} : { method: load.method }) });
+        this.#error(asSerializationError(error, key), { operation: 'encode', key, ...(load.method === undefined ? {} : { method: load.method }) }, load.counters);
         return result;
       }
       if (load.freeze) deepFreeze(value);
@@ -544,6 +545,8 @@ export class CacheEngine {
       this.#l1.set(entry);
       if (load.index !== undefined) link(entry, load);
     }
+    // The entry is in place: from now on a caller must see it (or its expiry), not join this flight.
+    this.#release(key, flight);
     this.#emit('set', { key, source: 'method' });
     return value;
   }
@@ -672,8 +675,10 @@ export class CacheEngine {
     if (this.#emitter.listenerCount(event) > 0) this.#emitter.emit(event, ...args);
   }
 
-  #error(error: unknown, context: { operation: string; key?: string; method?: string }): void {
-    this.#errors++;
+  /** Reports an error nobody receives as a rejection: counted once (on the method's counters if given), logged, emitted. */
+  #error(error: unknown, context: { operation: string; key?: string; method?: string }, counters?: Counters): void {
+    if (counters === undefined) this.#errors++;
+    else counters.errors++;
     const err = error instanceof Error ? error : new Error(String(error));
     this.#logger?.warn({ err, ...context, namespace: this.options.namespace }, `tiercache: ${context.operation} failed: ${err.message}`);
     // An `error` event with no listener would throw: report it only to those who listen.

@@ -1,4 +1,5 @@
 import type { Clock } from '../engine/clock.js';
+import { parseDuration, type Duration } from '../engine/duration.js';
 
 // One interface for the engine and for tests: re-exported rather than declared twice.
 export type { Clock };
@@ -31,10 +32,11 @@ export class FakeClock implements Clock {
   }
 
   /**
-   * Moves the clock forward by `ms` milliseconds. Negative values are refused: time going
+   * Moves the clock forward by `by`: milliseconds, or a duration string such as `'30s'`. Negative values are refused: time going
    * backwards is a different scenario, spelled out with {@link FakeClock.set}.
    */
-  advance(ms: number): void {
+  advance(by: Duration): void {
+    const ms = typeof by === 'string' ? parseDuration(by, 'FakeClock.advance') : by;
     if (checkFinite(ms, 'ms') < 0) throw new RangeError(`FakeClock.advance: ms must be >= 0, got ${ms}`);
     this.#now += ms;
   }

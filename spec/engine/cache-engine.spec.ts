@@ -188,6 +188,16 @@ describe('CacheEngine', () => {
       expect(errors[0]?.message).to.equal('db down');
     });
 
+    it('counts a failed background refresh once', async () => {
+      const cache = engine();
+      const reported = new Promise((resolve) => cache.once('error', resolve));
+      await cache.getOrSet('k', async () => 'old');
+      clock.advance(10_001);
+      await cache.getOrSet('k', async () => { throw new Error('db down'); });
+      await reported;
+      expect(cache.stats().errors).to.equal(1);
+    });
+
     it('does not serve stale values with grace 0', async () => {
       const cache = engine({ defaults: { ttl: '10s', grace: 0 } });
       await cache.getOrSet('k', async () => 'old');

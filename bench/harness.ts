@@ -1,0 +1,199 @@
+/**
+ * Timing, rounds, statistics and the console table of the benchmark.
+ *
+ * Every case runs a fixed number of operations per round, calibrated once so that one sample
+ * takes about `sampleMs`. The cases are interleaved: each round runs every case once, in an
+ * order rotated by one from the round before, so a slow phase of the machine (a neighbour, a
+ * thermal step, a GC of something else) spreads over all cases instead of landing on one.
+ * Ratios are taken within a round (case / baseline of the same round), then the median of those.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** One thing to measure. */
+export interface BenchCase {
+  /** Rows are grouped by this in the table. */
+  readonly group: string;
+  readonly name: string;
+  /** The name of the case this one is compared with; absent for a baseline. */
+  readonly baseline?: string;
+  /** The ratio to the baseline this case must reach (1 = 100%), if there is a target. */
+  readonly target?: number;
+  /** About how long one sample runs. */
+  readonly sampleMs: number;
+  /** Runs `ops` operations and resolves once all of them have completed. */
+  readonly run: (ops: number) => Promise<void>;
+}
+
+/** Options of {@link runRounds}. */
+export interface RoundOptions {
+  /** Measured rounds (after one warm-up round). @default 7 */
+  rounds?: number;
+  /** Called after each round, for progress output. */
+  onRound?: (round: number, rounds: number) => void;
+}
+
+/** Quartiles and extremes of a set of samples. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly q1: number;
+  readonly q3: number;
+}
+
+/** What one case measured over the rounds. */
+export interface CaseResult {
+  readonly case: BenchCase;
+  /** Operations per sample (fixed for the whole run). */
+  readonly ops: number;
+  /** ops/s, one per round, in round order. */
+  readonly samples: readonly number[];
+  readonly opsPerSec: Spread;
+  /** Per-round ratio to the baseline, when the case has one. */
+  readonly ratio: Spread | undefined;
+  /** Whether the median ratio reached the target, when the case has one. */
+  readonly met: boolean | undefined;
+}
+
+/** Calibrates, warms up and measures every case over `rounds` interleaved rounds. */
+export async function runRounds(cases: readonly BenchCase[], options: RoundOptions = {}): Promise<CaseResult[]> {
+  const rounds = options.rounds ?? 7;
+  const names = new Set(cases.map((c) => c.name));
+  for (const c of cases) {
+    if (c.baseline !== undefined && !names.has(c.baseline)) throw new Error(`case "${c.name}": unknown baseline "${c.baseline}"`);
+  }
+  // Calibration runs every case several times over, which is also its JIT warm-up.
+  const ops = new Map<BenchCase, number>();
+  for (const c of cases) ops.set(c, await calibrate(c));
+  for (const c of cases) await sample(c, ops.get(c)!);
+
+  const samples = new Map<BenchCase, number[]>(cases.map((c) => [c, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[(i + round) % cases.length]!;
+      samples.get(c)!.push(await sample(c, ops.get(c)!));
+    }
+    options.onRound?.(round + 1, rounds);
+  }
+
+  const byName = new Map(cases.map((c) => [c.name, samples.get(c)!]));
+  return cases.map((c) => {
+    const own = samples.get(c)!;
+    const base = c.baseline === undefined ? undefined : byName.get(c.baseline)!;
+    const ratio = base === undefined ? undefined : spread(own.map((value, round) => value / base[round]!));
+    return {
+      case: c,
+      ops: ops.get(c)!,
+      samples: own,
+      opsPerSec: spread(own),
+      ratio,
+      met: c.target === undefined || ratio === undefined ? undefined : ratio.median >= c.target,
+    };
+  });
+}
+
+/** The op count that makes one sample last about `sampleMs`. */
+async function calibrate(c: BenchCase): Promise<number> {
+  let ops = 64;
+  for (;;) {
+    const elapsed = await timed(c, ops);
+    if (elapsed >= c.sampleMs / 8) return Math.max(1, Math.round((ops * c.sampleMs) / elapsed));
+    ops *= elapsed < c.sampleMs / 100 ? 8 : 2;
+  }
+}
+
+/** One sample in ops/s, after a full GC so that garbage of the case before is not charged to this one. */
+async function sample(c: BenchCase, ops: number): Promise<number> {
+  // Lets sockets and timers of the case before settle.
+  await new Promise((resolve) => setImmediate(resolve));
+  globalThis.gc?.();
+  const elapsed = await timed(c, ops);
+  return (ops * 1000) / elapsed;
+}
+
+async function timed(c: BenchCase, ops: number): Promise<number> {
+  const start = performance.now();
+  await c.run(ops);
+  return performance.now() - start;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    median: quantile(sorted, 0.5),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    q1: quantile(sorted, 0.25),
+    q3: quantile(sorted, 0.75),
+  };
+}
+
+/** Linear interpolation between the closest ranks (the default of R and NumPy). */
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
+// ---------------------------------------------------------------- formatting
+
+/** `12.3M`, `456k`, `789`: three significant digits are all a benchmark can vouch for. */
+export function formatOps(value: number): string {
+  if (value >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
+  if (value >= 1e3) return `${(value / 1e3).toPrecision(3)}k`;
+  return value.toPrecision(3);
+}
+
+export function formatPercent(value: number): string {
+  return `${(value * 100).toFixed(value >= 0.1 ? 0 : 1)}%`;
+}
+
+/** The columns of the table, shared by the console and the markdown report. */
+export const COLUMNS = ['case', 'median ops/s', 'min-max ops/s', 'IQR', 'compared with', 'ratio (min-max)', 'target'] as const;
+
+/** One row of cells per result, with a group heading before each group. */
+export function tableRows(results: readonly CaseResult[]): (string[] | { group: string })[] {
+  const rows: (string[] | { group: string })[] = [];
+  let group: string | undefined;
+  for (const r of results) {
+    if (r.case.group !== group) {
+      group = r.case.group;
+      rows.push({ group });
+    }
+    const { median, min, max, q1, q3 } = r.opsPerSec;
+    const ratio = r.ratio === undefined ? '' : `${formatPercent(r.ratio.median)} (${formatPercent(r.ratio.min)}-${formatPercent(r.ratio.max)})`;
+    const target = r.case.target === undefined ? '' : `>= ${formatPercent(r.case.target)}: ${r.met === true ? 'met' : 'NOT met'}`;
+    rows.push([
+      r.case.name,
+      formatOps(median),
+      `${formatOps(min)}-${formatOps(max)}`,
+      `±${formatPercent((q3 - q1) / 2 / median)}`,
+      r.case.baseline ?? '',
+      ratio,
+      target,
+    ]);
+  }
+  return rows;
+}
+
+/** The results as a plain-text table. */
+export function formatTable(results: readonly CaseResult[]): string {
+  const rows = tableRows(results);
+  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => (Array.isArray(row) ? row[i]!.length : 0))));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, i) => (i === 0 || i === 4 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  const out = [line(COLUMNS), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const row of rows) out.push(Array.isArray(row) ? line(row) : `\n${row.group}`);
+  return out.join('\n');
+}
+
+/** The results as a markdown table. */
+export function formatMarkdownTable(results: readonly CaseResult[]): string {
+  const out = [`| ${COLUMNS.join(' | ')} |`, `| ${COLUMNS.map((_, i) => (i === 0 || i === 4 ? '---' : '---:')).join(' | ')} |`];
+  for (const row of tableRows(results)) {
+    out.push(Array.isArray(row) ? `| ${row.join(' | ')} |` : `| **${row.group}** |${' |'.repeat(COLUMNS.length - 1)}`);
+  }
+  return out.join('\n');
+}

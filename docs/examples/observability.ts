@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { Cached, createCache, type CacheEngine } from '../../lib/index.js';
+
+let cache: CacheEngine;
+
+class Users {
+  @Cached({ cache: () => cache, ttl: '1m' })
+  async profile(id: number): Promise<{ id: number; name: string }> {
+    return { id, name: `user ${id}` };
+  }
+}
+
+export async function main(): Promise<void> {
+  const redisUrl = process.env['REDIS_URL'];
+  cache = createCache({ namespace: `obs-${Date.now().toString(36)}`, l2: redisUrl ? { redis: redisUrl } : false });
+  // Events: subscribe to what you need. A `hit` listener costs a little on every hit; the others cost nothing.
+  const seen: string[] = [];
+  cache.on('miss', ({ key }) => seen.push(`miss ${key}`));
+  cache.on('hit', ({ key, tier }) => seen.push(`hit ${tier} ${key}`));
+  cache.on('set', ({ key, source }) => seen.push(`set ${key} (${source})`));
+  cache.on('invalidate', ({ keys, reason }) => seen.push(`invalidate ${keys?.join(',') ?? '*'} (${reason})`));
+  cache.on('error', (error, { operation, key }) => seen.push(`error in ${operation} for ${key}: ${error.message}`));
+  try {
+    await cache.ready();
+    const users = new Users();
+    await users.profile(1);
+    await users.profile(1);
+    await Promise.all([users.profile(2), users.profile(2), users.profile(2)]);
+    await cache.delete('Users.profile:1');
+    await cache.getOrSet('config', async () => ({ flags: ['a'] }));
+
+    console.log(seen.join('\n'));
+    const stats = cache.stats();
+    console.log(JSON.stringify(stats, null, 2));
+
+    // Totals cover the decorated methods and the direct calls (getOrSet, get).
+    assert.equal(stats.factoryCalls, 3);
+    assert.equal(stats.coalesced, 2);
+    const profile = stats.methods['Users.profile'];
+    assert.deepEqual(profile?.hits, { l1: 1, l2: 0 });
+    assert.equal(profile?.misses, 2);
+    assert.equal(stats.l1 === false ? 0 : stats.l1.entries, 2);
+    assert.ok(seen.includes('hit l1 Users.profile:1'));
+  } finally {
+    await cache.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
