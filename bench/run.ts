@@ -65,4 +65,6 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
+  // A scenario that failed half-way may not have closed its clients: do not hang on them.
+  setTimeout(() => process.exit(1), 5_000).unref();
 });

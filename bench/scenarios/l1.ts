@@ -11,7 +11,7 @@ import { KEYS, STRING_KEYS, makeProduct, type Product } from '../workload.js';
 import type { SampleTimes, Scenario } from './scenario.js';
 
 export const L1_GROUP = 'L1 hit, sequential (1,000 keys)';
-export const FLOOR = 'floor: await async fn returning Map.get';
+export const FLOOR = 'floor: async fn returning Map.get';
 
 export async function l1Scenario(times: SampleTimes): Promise<Scenario> {
   const cache = createCache({ namespace: 'bench-l1', l1: { maxEntries: 10_000 }, l2: false, defaults: { ttl: '1h' } });
