@@ -73,7 +73,8 @@ export function Cached<Args extends unknown[] = any[], R = any>(options: CachedO
         const engine = state.engineOf();
         if (engine === state.engine) {
           const entry = state.index.get(count === 0 ? NO_ARGS : arg);
-          if (entry !== undefined && engine.hotClock.now() < entry.earlyAt) {
+          // Valid while its epoch is the engine's (no tag looked at), and fresh before its early-refresh time.
+          if (entry !== undefined && engine.hotClock.now() < entry.earlyAt && (entry.epoch === engine.epoch || engine.revalidate(entry))) {
             state.counters.l1Hits++;
             // LRU recency is refreshed on one hit in 64: a hit path that touches the LRU on every call would be twice as slow.
             if ((++entry.hits & 63) === 0) engine.touch(entry);

@@ -1,14 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { Bus } from '../bus/bus.js';
+import type { BusMessage } from '../bus/bus-message.js';
+import { RecoveryQueue, type RecoveryOp } from '../bus/recovery-queue.js';
 import type { Codec } from '../codec/codec.js';
 import { CacheConfigError, CacheKeyError, CacheTimeoutError, SerializationError } from '../errors.js';
 import { Flight } from '../lock/flight.js';
+import { RELEASE_LOCK, RENEW_LOCK } from '../lock/lock-scripts.js';
+import { BUMP_TAG, ENSURE_TAG } from '../tags/tag-scripts.js';
+import { TagMirror } from '../tags/tag-mirror.js';
 import { MemoryTier } from '../tiers/memory-tier.js';
 import { RedisTier, UNAVAILABLE } from '../tiers/redis-tier.js';
 import { coarseClock, systemClock, type Clock } from './clock.js';
 import { Entry } from './entry.js';
 import { readEnvelope, writeEnvelope, type EnvelopeHeader } from './envelope.js';
-import { resolveCacheOptions, resolveEntryOptions, type CacheOptions, type EntryOptions, type Logger, type ResolvedCacheOptions, type ResolvedEntryOptions } from './options.js';
-import { RefreshState, refreshStorage } from './refresh-context.js';
+import { checkTag, resolveCacheOptions, resolveEntryOptions, type CacheOptions, type EntryOptions, type Logger, type ResolvedCacheOptions, type ResolvedEntryOptions } from './options.js';
+import { RefreshState, runWithRefreshContext } from './refresh-context.js';
 import { Counters, type CacheStats, type MethodStats } from './stats.js';
 
 /** Payloads of the events of {@link CacheEngine.on}. */
@@ -17,7 +24,7 @@ export interface CacheEvents {
   miss: [{ key: string; method: string | undefined }];
   stale: [{ key: string; method: string | undefined }];
   set: [{ key: string; source: 'set' | 'method' }];
-  invalidate: [{ keys?: readonly string[]; tags?: readonly string[]; reason: 'delete' | 'set' | 'clear' | 'tags' }];
+  invalidate: [{ keys?: readonly string[]; tags?: readonly string[]; reason: 'delete' | 'set' | 'clear' | 'tags'; remote: boolean }];
   error: [error: Error, context: { operation: string; key?: string; method?: string }];
   'bus:connect': [];
   'bus:disconnect': [{ reason: string }];
@@ -27,6 +34,7 @@ export type CacheEventName = keyof CacheEvents;
 /** What `ready()` found. */
 export interface ReadyState {
   l2: 'connected' | 'unavailable' | 'disabled';
+  bus: 'connected' | 'unavailable' | 'disabled';
 }
 
 /**
@@ -53,33 +61,57 @@ export interface GetOptions {
   allowStale?: boolean;
 }
 
+/** Bounds of the internal structures. */
+const MAX_MIRRORED_TAGS = 100_000;
+const MAX_RECOVERY_OPS = 10_000;
+/** Lock waiters re-check L2 after this long if no "filled" message woke them, doubling up to the max. */
+const LOCK_BACKOFF_MS = 50;
+const LOCK_BACKOFF_MAX_MS = 400;
+/** Tag keys live at least this long past the entries that carry them, so a slow method cannot outlive its tag. */
+const TAG_LIFETIME_MARGIN_MS = 60_000;
+
 /**
- * The two-tier cache: L1 (lru-cache, this process) over L2 (Redis). Create one with
+ * The two-tier cache: L1 (lru-cache, this process) over L2 (Redis), kept consistent across
+ * replicas by a pub/sub bus, tag versions and a distributed lock. Create one with
  * {@link createCache}; the decorators are built on its `getOrSet`.
  */
 export class CacheEngine {
   readonly options: ResolvedCacheOptions;
   /** Read on the L1 hit path; coarse unless a clock was injected. @internal */
   readonly hotClock: Clock;
+  /**
+   * Bumped whenever an L1 entry may have become invalid without being deleted: a tag version
+   * changed, L1 stopped (or started) being trusted. A hit whose entry carries the current epoch
+   * is valid without looking at its tags, so tags cost a hit nothing. @internal
+   */
+  epoch = 0;
+  /** True while someone listens to `hit`: the hit path reads this instead of asking the emitter. @internal */
+  observeHits = false;
   readonly #clock: Clock;
   readonly #codec: Codec;
   readonly #random: () => number;
   readonly #logger: Logger | undefined;
   readonly #l1: MemoryTier | undefined;
   readonly #l2: RedisTier | undefined;
+  readonly #bus: Bus | undefined;
+  readonly #mirror = new TagMirror(MAX_MIRRORED_TAGS);
+  readonly #recovery = new RecoveryQueue(MAX_RECOVERY_OPS);
   readonly #emitter = new EventEmitter();
   readonly #flights = new Map<string, Flight>();
+  readonly #fillWaiters = new Map<string, Set<() => void>>();
   readonly #direct = new Counters();
   readonly #methods = new Map<string, Counters>();
   readonly #indexes = new Map<string, Map<unknown, Entry>>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #instanceId = randomBytes(9).toString('base64url');
   #generation: number | undefined;
   #keyPrefix = '';
   #errors = 0;
   #closed = false;
-  #readyPromise: Promise<ReadyState> | undefined;
-  /** True while someone listens to `hit`: the hit path reads this instead of asking the emitter. @internal */
-  observeHits = false;
+  /** May L1 be served? Always without a bus; with one, while it is up and for maxStaleness after. */
+  #l1Trusted: boolean;
+  #distrustTimer: NodeJS.Timeout | undefined;
+  #busWasUp = false;
 
   constructor(raw: CacheOptions) {
     const options = resolveCacheOptions(raw);
@@ -101,13 +133,24 @@ export class CacheEngine {
       if (event === 'hit') this.observeHits = this.#emitter.listenerCount('hit') > 0;
     });
     if (options.l1 !== false) this.#l1 = new MemoryTier(options.l1);
+    // With a bus, L1 is trusted once the bus is up; before that, as while it is down, for maxStaleness at most.
+    this.#l1Trusted = !options.bus || options.maxStaleness > 0;
     if (options.l2 !== false) {
       this.#l2 = new RedisTier(options.l2, options.breaker, this.#clock, {
         error: (error, operation) => this.#error(error, { operation: `redis:${operation}` }),
-        ready: () => void this.#syncGeneration(),
+        ready: () => void this.#onRedisReady(),
         breaker: (state) => this.#logger?.info({ namespace: options.namespace, breaker: state }, `tiercache: Redis circuit breaker ${state}`),
       });
-      void this.#syncGeneration();
+      if (options.bus) {
+        this.#bus = new Bus(this.#l2, `${options.namespace}:bus`, this.#instanceId, {
+          message: (message) => this.#onBusMessage(message),
+          up: () => this.#onBusUp(),
+          down: (reason) => this.#onBusDown(reason),
+          error: (error, operation) => this.#error(error, { operation }),
+        });
+      }
+      void this.#onRedisReady();
+      if (this.#bus !== undefined && options.maxStaleness > 0) this.#distrustAfter(options.maxStaleness);
     }
   }
 
@@ -117,26 +160,27 @@ export class CacheEngine {
   }
 
   /**
-   * Waits (at most `redisTimeout`) for L2 to be usable and reports what it found. Never rejects
-   * for a down Redis: the engine works without it and reconnects by itself.
+   * Waits (at most `redisTimeout`, for each of the connection and the bus) for L2 and the bus
+   * and reports what it found. Never rejects for a down Redis: the engine works without it and
+   * reconnects by itself. Call it at start-up: until the bus is up, L1 is not trusted.
    */
-  ready(): Promise<ReadyState> {
-    if (this.#l2 === undefined) return Promise.resolve({ l2: 'disabled' });
-    this.#readyPromise ??= this.#l2.ready(this.defaults.redisTimeout).then(async () => {
-      await this.#syncGeneration();
-      return { l2: this.#l2Usable() ? 'connected' : 'unavailable' };
-    });
-    const once = this.#readyPromise;
-    // A later call asks again: Redis may have come back.
-    void once.then(() => {
-      if (this.#readyPromise === once) this.#readyPromise = undefined;
-    });
-    return once;
+  async ready(): Promise<ReadyState> {
+    const l2 = this.#l2;
+    if (l2 === undefined) return { l2: 'disabled', bus: 'disabled' };
+    const timeout = this.defaults.redisTimeout;
+    if (await l2.ready(timeout)) {
+      if (this.#generation === undefined) await this.#onRedisReady();
+      if (this.#bus !== undefined && !this.#bus.up) await this.#waitFor('bus:connect', timeout);
+    }
+    return {
+      l2: this.#l2Usable() ? 'connected' : 'unavailable',
+      bus: this.#bus === undefined ? 'disabled' : this.#bus.up ? 'connected' : 'unavailable',
+    };
   }
 
   /**
    * The value for `key`: from L1, else L2, else `factory()` run once per key however many
-   * callers ask at once, then stored in both tiers.
+   * callers ask at once, on every replica together, then stored in both tiers.
    */
   getOrSet<T>(key: string, factory: () => Promise<T> | T, options?: EntryOptions): Promise<T> {
     let o: ResolvedEntryOptions;
@@ -162,25 +206,32 @@ export class CacheEngine {
   async get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
     checkKey(key);
     const allowStale = options?.allowStale === true;
-    const now = this.#clock.now();
     const local = this.#l1?.get(key);
-    if (local !== undefined) {
+    if (local !== undefined && (local.epoch === this.epoch || this.revalidate(local))) {
+      const now = this.#clock.now();
       if (now < local.freshUntil || (allowStale && now < local.staleUntil)) {
         this.#direct.l1Hits++;
         return local.value as T;
       }
     }
-    const remote = await this.#readL2(key, this.defaults.redisTimeout);
-    if (remote !== undefined && (now < remote.freshUntil || (allowStale && now < remote.staleUntil))) {
-      this.#direct.l2Hits++;
-      if (this.#flights.get(key)?.invalidated !== true) this.#l1?.set(remote);
-      return remote.value as T;
+    const flight = new Flight();
+    const remote = await this.#readL2(key, this.defaults.redisTimeout, flight);
+    if (remote !== undefined) {
+      const now = this.#clock.now();
+      if (now < remote.freshUntil || (allowStale && now < remote.staleUntil)) {
+        this.#direct.l2Hits++;
+        if (this.#flights.get(key)?.invalidated !== true) this.#fillL1(remote, undefined);
+        return remote.value as T;
+      }
     }
     this.#direct.misses++;
     return undefined;
   }
 
-  /** Stores `value` under `key` in L2 then L1. A value the codec refuses throws `SerializationError`. */
+  /**
+   * Stores `value` under `key` in L2, then L1, then tells the other replicas to drop their copy.
+   * A value the codec refuses throws `SerializationError`.
+   */
   async set(key: string, value: unknown, options?: EntryOptions): Promise<void> {
     checkKey(key);
     const o = options === undefined ? this.defaults : resolveEntryOptions(options, this.defaults, '');
@@ -191,41 +242,63 @@ export class CacheEngine {
       throw asSerializationError(error, key);
     }
     this.#invalidateFlight(key);
-    const entry = this.#entry(key, this.#codec.decode(payload), payload, o, this.#clock.now(), 0, undefined, undefined, false);
-    if (this.#l2Usable()) {
-      const written = await this.#l2!.set(this.#redisKey(key), entry.payload, entry.staleUntil - entry.createdAt, o.redisTimeout);
-      if (written === UNAVAILABLE) this.#l1?.delete(key);
+    const versions = await this.#tagVersions(o.tags, o, undefined);
+    const entry = this.#entry(key, this.#codec.decode(payload), payload, o, this.#clock.now(), 0, versions ?? [], undefined, undefined, false);
+    let written = false;
+    if (versions !== undefined && this.#l2Usable()) {
+      written = (await this.#l2!.set(this.#redisKey(key), entry.payload, entry.staleUntil - entry.createdAt, o.redisTimeout)) !== UNAVAILABLE;
     }
-    if (o.l1) this.#l1?.set(entry);
+    if (o.l1 && versions !== undefined) this.#fillL1(entry, undefined);
     else this.#l1?.delete(key);
+    // A set that did not reach Redis is not replayed (it could overwrite a newer value), but the
+    // other replicas must not keep serving their copy: what reaches them later is a delete.
+    if (written) void this.#publish({ i: this.#instanceId, t: 'keys', k: [key] });
+    else if (this.#l2 !== undefined) this.#queue({ kind: 'delete', key });
     this.#emit('set', { key, source: 'set' });
   }
 
-  /** Removes `key` from L2 then L1. A load of `key` running meanwhile does not store its result. */
+  /** Removes `key` from L2, then L1, then from every replica's L1. A load of `key` running meanwhile does not store its result. */
   async delete(key: string): Promise<void> {
     checkKey(key);
-    this.#invalidateFlight(key);
-    this.#l1?.delete(key);
-    if (this.#l2Usable()) await this.#l2!.del(this.#redisKey(key), this.defaults.redisTimeout);
-    // Deleted again after L2: an L2 read that raced the delete may have refilled it.
-    this.#l1?.delete(key);
-    this.#emit('invalidate', { keys: [key], reason: 'delete' });
+    await this.#deleteKeys([key], 'delete');
   }
 
   /**
-   * Every entry of the namespace, in O(1): the generation that is part of every Redis key is
-   * bumped, so old entries are never read again and expire by their TTL. Rate-limit buckets
-   * are not touched.
+   * Every entry carrying one of `tags` is a miss from now on, on every replica: each tag gets a
+   * new version in Redis (O(1) per tag, whatever the number of entries) and the other replicas
+   * hear it on the bus. When this resolves, this replica no longer returns an entry made before.
+   * With Redis down, it resolves after the local invalidation; the rest is replayed when Redis is back.
+   */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (!Array.isArray(tags)) throw new CacheConfigError(`expected an array of tags, got ${typeof tags}`, { option: 'tags' });
+    tags.forEach((tag, i) => checkTag(tag, `tags[${i}]`));
+    if (tags.length === 0) return;
+    const unique = [...new Set(tags)];
+    for (const flight of this.#flights.values()) flight.invalidated ||= flight.tags.some((tag) => unique.includes(tag));
+    const bumped = await this.#bumpTags(unique);
+    this.#emit('invalidate', { tags: unique, reason: 'tags', remote: false });
+    if (bumped.length < unique.length) {
+      this.#error(new Error(`Redis is unavailable: the invalidation of ${unique.length - bumped.length} tag(s) is queued and will be replayed`), { operation: 'invalidateTags' });
+    }
+  }
+
+  /**
+   * Every entry of the namespace, in O(1) on every replica: the generation that is part of every
+   * Redis key is bumped, so old entries are never read again and expire by their TTL. Rate-limit
+   * buckets are not touched.
    */
   async clear(): Promise<void> {
     for (const flight of this.#flights.values()) flight.invalidated = true;
     this.#l1?.clear();
-    if (this.#l2Usable()) {
-      const generation = await this.#l2!.incr(this.#generationKey(), this.defaults.redisTimeout);
-      if (generation !== UNAVAILABLE) this.#setGeneration(generation);
+    const generation = this.#l2Usable() ? await this.#l2!.incr(this.#generationKey(), this.defaults.redisTimeout) : UNAVAILABLE;
+    if (generation === UNAVAILABLE) {
+      if (this.#l2 !== undefined) this.#queue({ kind: 'clear' });
+    } else {
+      this.#setGeneration(generation);
+      void this.#publish({ i: this.#instanceId, t: 'clear', n: generation });
     }
     this.#l1?.clear();
-    this.#emit('invalidate', { reason: 'clear' });
+    this.#emit('invalidate', { reason: 'clear', remote: false });
   }
 
   /** Counters since start, totals and per decorated method. */
@@ -242,7 +315,7 @@ export class CacheEngine {
       evictions: this.#l1?.evictions ?? 0,
       l1: this.#l1 === undefined ? false : { entries: this.#l1.entries, bytes: this.#l1.bytes },
       l2: this.#l2 === undefined ? false : { state: this.#l2Usable() ? 'connected' : 'unavailable', breaker: this.#l2.breakerState },
-      bus: { in: 0, out: 0 },
+      bus: { in: this.#bus?.received ?? 0, out: this.#bus?.published ?? 0, state: this.#bus === undefined ? 'disabled' : this.#bus.up ? 'connected' : 'unavailable', queued: this.#recovery.size },
       methods,
     };
   }
@@ -263,20 +336,18 @@ export class CacheEngine {
   }
 
   /**
-   * Waits for background refreshes (at most `lockTimeout`), then quits the connections this
-   * engine opened. Connections it was given stay open: they belong to their owner.
+   * Waits for background refreshes (at most `lockTimeout`) and tries once more to replay what
+   * is queued for Redis, then quits the connections this engine opened. Connections it was
+   * given stay open: they belong to their owner.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#pending.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.#pending]),
-        new Promise((resolve) => (timer = setTimeout(resolve, this.defaults.lockTimeout))),
-      ]);
-      clearTimeout(timer);
-    }
+    if (this.#pending.size > 0) await settleWithin([...this.#pending], this.defaults.lockTimeout);
+    if (this.#recovery.size > 0 && this.#l2Usable()) await settleWithin([this.#replay()], this.defaults.redisTimeout * 4);
+    clearTimeout(this.#distrustTimer);
+    for (const waiters of this.#fillWaiters.values()) for (const wake of waiters) wake();
+    await this.#bus?.close();
     await this.#l2?.close(this.defaults.redisTimeout * 4);
     if (this.hotClock === coarseClock) coarseClock.release();
     this.#emitter.removeAllListeners();
@@ -308,11 +379,25 @@ export class CacheEngine {
     this.#emitter.emit('hit', { key, tier, method });
   }
 
+  /**
+   * Called when an L1 entry's epoch is behind the engine's: is it still valid (L1 trusted, tags
+   * current)? Updates the entry's epoch if so, drops it from L1 if its tags moved on. @internal
+   */
+  revalidate(entry: Entry): boolean {
+    if (!this.#l1Trusted) return false;
+    if (entry.tags.length > 0 && !this.#mirror.current(entry.tags, entry.tagVersions)) {
+      this.#l1?.deleteEntry(entry);
+      return false;
+    }
+    entry.epoch = this.epoch;
+    return true;
+  }
+
   /** The whole flow of one call from the L1 lookup on. @internal */
   fetch(key: string, o: ResolvedEntryOptions, load: Load): Promise<unknown> {
     if (o.l1 && this.#l1 !== undefined) {
       const entry = this.#l1.get(key);
-      if (entry !== undefined) {
+      if (entry !== undefined && (entry.epoch === this.epoch || this.revalidate(entry))) {
         const now = this.#clock.now();
         if (now < entry.freshUntil) {
           load.counters.l1Hits++;
@@ -337,6 +422,7 @@ export class CacheEngine {
       return flight.answer ?? Promise.reject(new CacheConfigError(`the method for "${key}" called itself for the same key`, { option: load.method ?? 'factory' }));
     }
     const lead = new Flight();
+    lead.tags = o.tags;
     this.#flights.set(key, lead);
     lead.answer = this.#load(key, o, load, lead);
     return lead.answer;
@@ -359,16 +445,13 @@ export class CacheEngine {
     if (this.#l2 !== undefined) {
       const remote = await this.#readL2(key, o.redisTimeout, flight);
       if (remote !== undefined) {
-        const now = this.#clock.now();
         if (load.freeze) deepFreeze(remote.value);
+        const now = this.#clock.now();
         if (now < remote.freshUntil) {
           this.#release(key, flight);
           load.counters.l2Hits++;
           if (this.observeHits) this.emitHit(key, 'l2', load.method);
-          if (o.l1 && !flight.invalidated && this.#l1 !== undefined) {
-            this.#l1.set(remote);
-            if (load.index !== undefined) link(remote, load);
-          }
+          if (o.l1 && !flight.invalidated) this.#fillL1(remote, load);
           return remote.value;
         }
         if (now < remote.staleUntil) previous = remote;
@@ -381,7 +464,7 @@ export class CacheEngine {
       load.counters.stale++;
       this.#emit('stale', { key, method: load.method });
       flight.stale = previous;
-      if (o.l1 && !flight.invalidated) this.#l1?.set(previous);
+      if (o.l1 && !flight.invalidated) this.#fillL1(previous, load);
     }
     const produced = this.#produce(key, o, load, flight, previous);
     return this.#answer(key, produced, o, previous, flight);
@@ -392,6 +475,7 @@ export class CacheEngine {
     let flight = this.#flights.get(key);
     if (flight === undefined) {
       flight = new Flight();
+      flight.tags = o.tags;
       flight.stale = entry;
       this.#flights.set(key, flight);
       void this.#produce(key, o, load, flight, entry); // its failures are handled (and reported) in #produce
@@ -403,6 +487,7 @@ export class CacheEngine {
   /** Early refresh (XFetch): the entry is still fresh and served; one background run replaces it. */
   #refreshEarly(key: string, o: ResolvedEntryOptions, load: Load, entry: Entry): void {
     const flight = new Flight();
+    flight.tags = o.tags;
     flight.background = true;
     this.#flights.set(key, flight);
     void this.#produce(key, o, load, flight, entry); // its failures are handled (and reported) in #produce
@@ -458,33 +543,9 @@ export class CacheEngine {
     });
   }
 
-  /** Runs the method once for the flight, then stores its result; the flight ends when both are done. */
+  /** Starts obtaining a value for the flight (lock, method, store); the flight ends when that is done. */
   #produce(key: string, o: ResolvedEntryOptions, load: Load, flight: Flight, previous: Entry | undefined): Promise<unknown> {
-    const started = this.#clock.now();
-    load.counters.factoryCalls++;
-    const state = new RefreshState(
-      previous === undefined
-        ? undefined
-        : {
-            value: previous.value,
-            ...(previous.etag === undefined ? {} : { etag: previous.etag }),
-            ...(previous.lastModified === undefined ? {} : { lastModified: new Date(previous.lastModified) }),
-          },
-    );
-    let result: unknown;
-    try {
-      result = refreshStorage.run(state, load.run);
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    // A `getOrSet` factory may answer synchronously; a decorated method must return a promise.
-    const produced = isThenable(result) || load.method === undefined
-      ? Promise.resolve(result).then((value) => this.#store(key, value, o, load, flight, state, started, previous))
-      : Promise.reject(
-          new CacheConfigError(`the method for "${key}" returned ${typeof result}, not a promise: @Cached wraps async methods only`, {
-            option: load.method ?? 'factory',
-          }),
-        );
+    const produced = this.#obtain(key, o, load, flight, previous);
     flight.produced = produced;
     this.#pending.add(produced);
     produced.then(
@@ -499,6 +560,76 @@ export class CacheEngine {
     return produced;
   }
 
+  /**
+   * One replica runs the method: the one that takes the lock. The others wait for its "filled"
+   * message (or a short backoff) and read the value from L2, never longer than `lockTimeout`;
+   * then, or if Redis cannot be asked, they run the method themselves.
+   */
+  async #obtain(key: string, o: ResolvedEntryOptions, load: Load, flight: Flight, previous: Entry | undefined): Promise<unknown> {
+    let lock: { key: string; token: string } | undefined;
+    if (!flight.l2Failed && this.#l2Usable()) {
+      const lockKey = `${this.#redisKey(key)}:lock`;
+      const token = randomBytes(12).toString('base64url');
+      const deadline = Date.now() + o.lockTimeout;
+      let backoff = LOCK_BACKOFF_MS;
+      let waited = false;
+      for (;;) {
+        const taken = await this.#l2!.setIfAbsent(lockKey, token, o.lockTimeout, o.redisTimeout);
+        if (taken === 'OK') {
+          lock = { key: lockKey, token };
+          break;
+        }
+        if (taken === UNAVAILABLE || flight.invalidated) break;
+        if (!waited) {
+          waited = true;
+          load.counters.lockWaits++;
+        }
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) break;
+        await this.#waitForFill(key, Math.min(backoff, remaining));
+        backoff = Math.min(backoff * 2, LOCK_BACKOFF_MAX_MS);
+        const remote = await this.#readL2(key, o.redisTimeout, flight);
+        if (remote !== undefined && this.#clock.now() < remote.freshUntil) {
+          if (load.freeze) deepFreeze(remote.value);
+          if (o.l1 && !flight.invalidated) this.#fillL1(remote, load);
+          this.#release(key, flight);
+          return remote.value;
+        }
+        if (flight.l2Failed) break;
+      }
+    }
+    const renewal = lock === undefined ? undefined : this.#renewWhileRunning(lock, o);
+    try {
+      return await this.#run(key, o, load, flight, previous);
+    } finally {
+      clearInterval(renewal);
+      if (lock !== undefined) await this.#releaseLock(key, lock, o);
+    }
+  }
+
+  /** Runs the method (tag versions read first) and stores what it returns. */
+  async #run(key: string, o: ResolvedEntryOptions, load: Load, flight: Flight, previous: Entry | undefined): Promise<unknown> {
+    // Read BEFORE the method starts: a value read from the database before an invalidation and
+    // stored after it then carries the old version, and is never served.
+    const versions = o.tags.length === 0 ? [] : await this.#tagVersions(o.tags, o, flight);
+    const started = this.#clock.now();
+    load.counters.factoryCalls++;
+    const state = new RefreshState(
+      previous === undefined
+        ? undefined
+        : {
+            value: previous.value,
+            ...(previous.etag === undefined ? {} : { etag: previous.etag }),
+            ...(previous.lastModified === undefined ? {} : { lastModified: new Date(previous.lastModified) }),
+          },
+    );
+    const result = runWithRefreshContext(state, load.run);
+    if (load.method !== undefined && !isThenable(result)) {
+      throw new CacheConfigError(`the method for "${key}" returned ${typeof result}, not a promise: @Cached wraps async methods only`, { option: load.method });
+    }
+    return this.#store(key, await result, o, load, flight, state, started, previous, versions);
+  }
+
   async #store(
     key: string,
     result: unknown,
@@ -508,13 +639,16 @@ export class CacheEngine {
     state: RefreshState,
     started: number,
     previous: Entry | undefined,
+    versions: readonly string[] | undefined,
   ): Promise<unknown> {
     const kept = state.kept && previous !== undefined;
     if (!kept) {
       if (result === undefined && !load.cacheUndefined) return undefined;
       if (load.accept !== undefined && !load.accept(result)) return result;
     }
-    if (flight.invalidated) return kept ? previous.value : result;
+    // Invalidated while the method ran (a delete, set, clear or tag of this key), or tags whose
+    // version cannot be known: the result is returned, never stored.
+    if (flight.invalidated || versions === undefined) return kept ? previous.value : result;
     let payload: string;
     let value: unknown;
     if (kept) {
@@ -534,21 +668,27 @@ export class CacheEngine {
     const now = this.#clock.now();
     const etag = state.etag ?? (kept ? previous.etag : undefined);
     const lastModified = state.lastModified ?? (kept ? previous.lastModified : undefined);
-    const entry = this.#entry(key, value, payload, o, now, now - started, etag, lastModified, true);
+    const entry = this.#entry(key, value, payload, o, now, now - started, versions, etag, lastModified, true);
     // After an L2 read that failed in this flight, skip the write: it would make the caller wait a
     // second redisTimeout, and a write that lands late could overwrite a newer value.
     if (!flight.l2Failed && this.#l2Usable()) {
       await this.#l2!.set(this.#redisKey(key), entry.payload, entry.staleUntil - now, o.redisTimeout);
     }
     if (flight.invalidated) return value;
-    if (o.l1 && this.#l1 !== undefined) {
-      this.#l1.set(entry);
-      if (load.index !== undefined) link(entry, load);
-    }
+    if (o.l1) this.#fillL1(entry, load);
     // The entry is in place: from now on a caller must see it (or its expiry), not join this flight.
     this.#release(key, flight);
     this.#emit('set', { key, source: 'method' });
     return value;
+  }
+
+  /** Puts an entry in L1, valid now if its tags are current and L1 is trusted. */
+  #fillL1(entry: Entry, load: Load | undefined): void {
+    if (this.#l1 === undefined) return;
+    if (entry.tags.length > 0 && !this.#mirror.current(entry.tags, entry.tagVersions)) return; // invalidated meanwhile
+    entry.epoch = this.#l1Trusted ? this.epoch : -1;
+    this.#l1.set(entry);
+    if (load?.index !== undefined) link(entry, load);
   }
 
   /** Builds an entry (and its L2 envelope) with jittered ttl and its early-refresh time drawn now. */
@@ -559,16 +699,14 @@ export class CacheEngine {
     o: ResolvedEntryOptions,
     now: number,
     delta: number,
+    versions: readonly string[],
     etag: string | undefined,
     lastModified: number | undefined,
     jitter: boolean,
   ): Entry {
     const ttl = jitter ? Math.max(1, Math.round(o.ttl * (1 - this.options.ttlJitter * this.#random()))) : o.ttl;
     const freshUntil = now + ttl;
-    const header: EnvelopeHeader = { v: 1, c: now, f: freshUntil, s: freshUntil + o.grace, d: delta };
-    if (o.tags.length > 0) header.t = o.tags;
-    if (etag !== undefined) header.e = etag;
-    if (lastModified !== undefined) header.m = lastModified;
+    const header: EnvelopeHeader = { c: now, f: freshUntil, s: freshUntil + o.grace, d: delta, m: lastModified ?? 0, t: o.tags, tv: versions, e: etag ?? '' };
     return this.#entryFrom(key, value, header, writeEnvelope(header, payload), now);
   }
 
@@ -581,9 +719,10 @@ export class CacheEngine {
       staleUntil: header.s,
       earlyAt: this.#drawEarly(header.f, now, header.d),
       delta: header.d,
-      tags: header.t ?? [],
-      etag: header.e,
-      lastModified: header.m,
+      tags: header.t,
+      tagVersions: header.tv,
+      etag: header.e === '' ? undefined : header.e,
+      lastModified: header.m === 0 ? undefined : header.m,
       payload: envelope,
     });
   }
@@ -600,25 +739,334 @@ export class CacheEngine {
     return Math.max(early, now + (freshUntil - now) / 2);
   }
 
-  /** One GET; a stored entry this version cannot read is dropped (and reported), never thrown at the caller. */
-  async #readL2(key: string, timeoutMs: number, flight?: Flight): Promise<Entry | undefined> {
+  /**
+   * One GET; the entry is returned only if its tags are still current. A stored entry this
+   * version cannot read is dropped (and reported), never thrown at the caller.
+   */
+  async #readL2(key: string, timeoutMs: number, flight: Flight): Promise<Entry | undefined> {
     if (!this.#l2Usable()) {
-      if (flight !== undefined) flight.l2Failed = true;
+      flight.l2Failed = true;
       return undefined;
     }
     const raw = await this.#l2!.get(this.#redisKey(key), timeoutMs);
     if (raw === UNAVAILABLE) {
-      if (flight !== undefined) flight.l2Failed = true;
+      flight.l2Failed = true;
       return undefined;
     }
     if (raw === null) return undefined;
+    let entry: Entry;
     try {
       const { header, payload } = readEnvelope(raw, key);
-      return this.#entryFrom(key, this.#codec.decode(payload), header, raw, this.#clock.now());
+      entry = this.#entryFrom(key, this.#codec.decode(payload), header, raw, this.#clock.now());
     } catch (error) {
       this.#error(asSerializationError(error, key), { operation: 'decode', key });
       return undefined;
     }
+    if (entry.tags.length > 0 && !(await this.#tagsCurrent(entry, timeoutMs))) return undefined;
+    return entry;
+  }
+
+  /** Are an L2 entry's tag versions current? From the mirror while the bus vouches for it, else from Redis. */
+  async #tagsCurrent(entry: Entry, timeoutMs: number): Promise<boolean> {
+    if (this.#l1Trusted && this.#mirror.all(entry.tags) !== undefined) return this.#mirror.current(entry.tags, entry.tagVersions);
+    const versions = await Promise.all(entry.tags.map((tag) => this.#l2!.get(this.#tagKey(tag), timeoutMs)));
+    for (let i = 0; i < versions.length; i++) {
+      const version = versions[i];
+      if (version === UNAVAILABLE) return false;
+      const current = version ?? '0';
+      if (this.#mirror.set(entry.tags[i]!, current)) this.epoch++;
+      if (current !== entry.tagVersions[i]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The versions of `tags` before a method runs (and the promise that their keys outlive the
+   * entry about to be written). `undefined` when they cannot be known: the result is then not cached.
+   */
+  async #tagVersions(tags: readonly string[], o: ResolvedEntryOptions, flight: Flight | undefined): Promise<readonly string[] | undefined> {
+    if (tags.length === 0) return [];
+    if (this.#l2 === undefined) {
+      // L1 only: a tag this process has not seen (or forgot) gets a fresh version, never an old one back.
+      return tags.map((tag) => {
+        let version = this.#mirror.get(tag);
+        if (version === undefined) this.#mirror.set(tag, (version = newVersion()));
+        return version;
+      });
+    }
+    if (flight?.l2Failed === true || !this.#l2Usable()) return undefined;
+    const life = o.ttl + o.grace + o.lockTimeout + TAG_LIFETIME_MARGIN_MS;
+    const read = await Promise.all(tags.map((tag) => this.#l2!.script(ENSURE_TAG, this.#tagKey(tag), [life], o.redisTimeout)));
+    const versions: string[] = [];
+    for (let i = 0; i < tags.length; i++) {
+      const version = read[i];
+      if (typeof version !== 'string') return undefined;
+      if (this.#mirror.set(tags[i]!, version)) this.epoch++;
+      versions.push(version);
+    }
+    return versions;
+  }
+
+  /** New versions for `tags` in Redis, then in the mirror, then on the bus. Returns the tags that reached Redis. */
+  async #bumpTags(tags: readonly string[]): Promise<string[]> {
+    const versions = tags.map(() => newVersion());
+    this.epoch++;
+    if (this.#l2 === undefined) {
+      // L1 only: versions live in this process alone.
+      tags.forEach((tag, i) => this.#mirror.set(tag, versions[i]!));
+      return [...tags];
+    }
+    const life = this.defaults.ttl + this.defaults.grace + this.defaults.lockTimeout + TAG_LIFETIME_MARGIN_MS;
+    const results = this.#l2Usable()
+      ? await Promise.all(tags.map((tag, i) => this.#l2!.script(BUMP_TAG, this.#tagKey(tag), [versions[i]!, life], this.defaults.redisTimeout)))
+      : tags.map(() => UNAVAILABLE);
+    const bumped: string[] = [];
+    const bumpedVersions: string[] = [];
+    tags.forEach((tag, i) => {
+      if (results[i] === UNAVAILABLE) {
+        // Version unknown until the replay: out of the mirror, so every entry carrying the tag fails its check.
+        this.#mirror.delete(tag);
+        this.#queue({ kind: 'tag', tag });
+      } else {
+        this.#mirror.set(tag, versions[i]!);
+        bumped.push(tag);
+        bumpedVersions.push(versions[i]!);
+      }
+    });
+    this.epoch++;
+    if (bumped.length > 0) void this.#publish({ i: this.#instanceId, t: 'tags', g: bumped, v: bumpedVersions });
+    return bumped;
+  }
+
+  async #deleteKeys(keys: readonly string[], reason: 'delete'): Promise<void> {
+    for (const key of keys) {
+      this.#invalidateFlight(key);
+      this.#l1?.delete(key);
+    }
+    let reached = this.#l2 === undefined;
+    if (this.#l2Usable()) {
+      const results = await Promise.all(keys.map((key) => this.#l2!.del(this.#redisKey(key), this.defaults.redisTimeout)));
+      reached = results.every((result) => result !== UNAVAILABLE);
+    }
+    // Deleted again after L2: an L2 read that raced the delete may have refilled it.
+    for (const key of keys) this.#l1?.delete(key);
+    if (reached) {
+      if (this.#l2 !== undefined) void this.#publish({ i: this.#instanceId, t: 'keys', k: [...keys] });
+    } else {
+      for (const key of keys) this.#queue({ kind: 'delete', key });
+      this.#error(new Error(`Redis is unavailable: the delete of ${keys.length} key(s) is queued and will be replayed`), { operation: reason });
+    }
+    this.#emit('invalidate', { keys, reason, remote: false });
+  }
+
+  // ---------------------------------------------------------------- the distributed lock
+
+  /** While the method runs, the holder extends its lock so it does not expire under a slow method. */
+  #renewWhileRunning(lock: { key: string; token: string }, o: ResolvedEntryOptions): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      void this.#l2!.script(RENEW_LOCK, lock.key, [lock.token, o.lockTimeout], o.redisTimeout);
+    }, Math.max(10, Math.floor(o.lockTimeout / 3)));
+    timer.unref();
+    return timer;
+  }
+
+  /** Releases the lock if still ours, and wakes the waiters on every replica. */
+  async #releaseLock(key: string, lock: { key: string; token: string }, o: ResolvedEntryOptions): Promise<void> {
+    await this.#l2!.script(RELEASE_LOCK, lock.key, [lock.token], o.redisTimeout);
+    this.#wake(key);
+    void this.#publish({ i: this.#instanceId, t: 'fill', k: [key] });
+  }
+
+  /** Resolves when a "filled" message for `key` arrives, or after `ms`: a backoff, never a hot poll. */
+  #waitForFill(key: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.#fillWaiters.get(key);
+      if (waiters === undefined) this.#fillWaiters.set(key, (waiters = new Set()));
+      const set = waiters;
+      const wake = (): void => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0 && this.#fillWaiters.get(key) === set) this.#fillWaiters.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+    });
+  }
+
+  #wake(key: string): void {
+    const waiters = this.#fillWaiters.get(key);
+    if (waiters !== undefined) for (const wake of [...waiters]) wake();
+  }
+
+  // ---------------------------------------------------------------- the bus
+
+  #onBusMessage(message: BusMessage): void {
+    switch (message.t) {
+      case 'keys':
+        for (const key of message.k) {
+          this.#invalidateFlight(key);
+          this.#l1?.delete(key);
+        }
+        this.#emit('invalidate', { keys: message.k, reason: 'delete', remote: true });
+        break;
+      case 'fill':
+        // Another replica stored a new value: our copy (stale, or about to be refreshed) gives way to L2's.
+        for (const key of message.k) {
+          this.#l1?.delete(key);
+          this.#wake(key);
+        }
+        break;
+      case 'tags': {
+        let changed = false;
+        message.g.forEach((tag, i) => {
+          changed = this.#mirror.set(tag, message.v[i]!) || changed;
+        });
+        for (const flight of this.#flights.values()) flight.invalidated ||= flight.tags.some((tag) => message.g.includes(tag));
+        if (changed) this.epoch++;
+        this.#emit('invalidate', { tags: message.g, reason: 'tags', remote: true });
+        break;
+      }
+      case 'clear':
+        for (const flight of this.#flights.values()) flight.invalidated = true;
+        this.#setGeneration(message.n);
+        this.#l1?.clear();
+        this.#emit('invalidate', { reason: 'clear', remote: true });
+        break;
+      case 'beat':
+        break;
+    }
+  }
+
+  /**
+   * The bus is up. Whatever happened while it was not (or before it first was) may have been
+   * missed: L1 and the tag mirror are purged before L1 is trusted again.
+   */
+  #onBusUp(): void {
+    clearTimeout(this.#distrustTimer);
+    this.#l1?.clear();
+    this.#mirror.clear();
+    this.#l1Trusted = true;
+    this.epoch++;
+    this.#busWasUp = true;
+    this.#emit('bus:connect');
+    if (this.#recovery.size > 0) void this.#replay();
+  }
+
+  /** The bus is down: L1 stays trusted for `maxStaleness`, then it is bypassed until the bus is back. */
+  #onBusDown(reason: string): void {
+    if (!this.#busWasUp) return;
+    this.#emit('bus:disconnect', { reason });
+    this.#logger?.warn({ namespace: this.options.namespace, reason }, `tiercache: bus down (${reason}), L1 trusted for ${this.options.maxStaleness} ms more`);
+    this.#distrustAfter(this.options.maxStaleness);
+  }
+
+  /** L1 stops being trusted after `ms`, unless the bus is up by then. */
+  #distrustAfter(ms: number): void {
+    clearTimeout(this.#distrustTimer);
+    const distrust = (): void => {
+      if (this.#bus?.up === true || !this.#l1Trusted) return;
+      this.#l1Trusted = false;
+      this.epoch++;
+    };
+    if (ms === 0) return distrust();
+    this.#distrustTimer = setTimeout(distrust, ms);
+    this.#distrustTimer.unref();
+  }
+
+  #publish(message: BusMessage): Promise<boolean> {
+    return this.#bus === undefined ? Promise.resolve(false) : this.#bus.publish(message, this.defaults.redisTimeout);
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  #queue(op: RecoveryOp): void {
+    this.#recovery.add(op);
+    const dropped = this.#recovery.takeDropped();
+    if (dropped > 0) this.#error(new Error(`the recovery queue is full: ${dropped} queued invalidation(s) dropped`), { operation: 'recovery' });
+  }
+
+  /** Replays what could not reach Redis: deletes, tag invalidations, clears (never sets). */
+  async #replay(): Promise<void> {
+    const ops = this.#recovery.drain();
+    const keys = ops.flatMap((op) => (op.kind === 'delete' ? [op.key] : []));
+    const tags = ops.flatMap((op) => (op.kind === 'tag' ? [op.tag] : []));
+    if (ops.some((op) => op.kind === 'clear')) await this.clear();
+    if (keys.length > 0) await this.#deleteKeys(keys, 'delete');
+    if (tags.length > 0) await this.#bumpTags(tags);
+    this.#logger?.info({ namespace: this.options.namespace, replayed: ops.length }, `tiercache: replayed ${ops.length} queued invalidation(s)`);
+  }
+
+  // ---------------------------------------------------------------- Redis keys and generation
+
+  #l2Usable(): boolean {
+    return this.#l2 !== undefined && this.#generation !== undefined && this.#l2.usable;
+  }
+
+  #generationKey(): string {
+    return `${this.options.namespace}:generation`;
+  }
+
+  /** Tag versions do not include `version`, so a rolling deploy still hears the old version's invalidations. */
+  #tagKey(tag: string): string {
+    return `${this.options.namespace}:tag:{${tag}}`;
+  }
+
+  /** `<namespace>:<version>:<generation>:{<key>}`: the braces keep an entry and its lock on one cluster slot. */
+  #redisKey(key: string): string {
+    return `${this.#keyPrefix}{${key}}`;
+  }
+
+  #setGeneration(generation: number): void {
+    this.#generation = generation;
+    this.#keyPrefix = `${this.options.namespace}:${this.options.version}:${generation}:`;
+  }
+
+  /**
+   * After every (re)connection: re-read the generation (a `clear()` may have happened meanwhile),
+   * close the breaker, and replay what was queued while Redis was away.
+   */
+  async #onRedisReady(): Promise<void> {
+    const l2 = this.#l2;
+    if (l2 === undefined || l2.client.status !== 'ready' || this.#closed) return;
+    this.#generation = undefined;
+    try {
+      const raw = await withTimeout(l2.client.get(this.#generationKey()), this.defaults.redisTimeout);
+      this.#setGeneration(raw === null ? 0 : Number(raw));
+      l2.recovered();
+    } catch (error) {
+      this.#error(error, { operation: 'redis:generation' });
+      return;
+    }
+    if (this.#recovery.size > 0) await this.#replay();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  #waitFor(event: CacheEventName, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#emitter.off(event, done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#emitter.on(event, done);
+    });
+  }
+
+  #emit<E extends Exclude<CacheEventName, 'error'>>(event: E, ...args: CacheEvents[E]): void {
+    if (this.#emitter.listenerCount(event) > 0) this.#emitter.emit(event, ...args);
+  }
+
+  /** Reports an error nobody receives as a rejection: counted once (on the method's counters if given), logged, emitted. */
+  #error(error: unknown, context: { operation: string; key?: string; method?: string }, counters?: Counters): void {
+    if (counters === undefined) this.#errors++;
+    else counters.errors++;
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.#logger?.warn({ err, ...context, namespace: this.options.namespace }, `tiercache: ${context.operation} failed: ${err.message}`);
+    // An `error` event with no listener would throw: report it only to those who listen.
+    if (this.#emitter.listenerCount('error') > 0) this.#emitter.emit('error', err, context);
   }
 
   #settle(key: string, flight: Flight, produced: Promise<unknown>): void {
@@ -634,56 +1082,11 @@ export class CacheEngine {
     const flight = this.#flights.get(key);
     if (flight !== undefined) flight.invalidated = true;
   }
+}
 
-  // ---------------------------------------------------------------- Redis keys and generation
-
-  #l2Usable(): boolean {
-    return this.#l2 !== undefined && this.#generation !== undefined && this.#l2.usable;
-  }
-
-  #generationKey(): string {
-    return `${this.options.namespace}:generation`;
-  }
-
-  /** `<namespace>:<version>:<generation>:{<key>}`: the braces keep an entry and its lock on one cluster slot. */
-  #redisKey(key: string): string {
-    return `${this.#keyPrefix}{${key}}`;
-  }
-
-  #setGeneration(generation: number): void {
-    this.#generation = generation;
-    this.#keyPrefix = `${this.options.namespace}:${this.options.version}:${generation}:`;
-  }
-
-  /** Reads the generation after every (re)connection: a `clear()` may have happened meanwhile. */
-  async #syncGeneration(): Promise<void> {
-    const l2 = this.#l2;
-    if (l2 === undefined || l2.client.status !== 'ready') return;
-    this.#generation = undefined;
-    try {
-      const raw = await withTimeout(l2.client.get(this.#generationKey()), this.defaults.redisTimeout);
-      this.#setGeneration(raw === null ? 0 : Number(raw));
-      l2.recovered();
-    } catch (error) {
-      this.#error(error, { operation: 'redis:generation' });
-    }
-  }
-
-  // ---------------------------------------------------------------- events
-
-  #emit<E extends Exclude<CacheEventName, 'error'>>(event: E, ...args: CacheEvents[E]): void {
-    if (this.#emitter.listenerCount(event) > 0) this.#emitter.emit(event, ...args);
-  }
-
-  /** Reports an error nobody receives as a rejection: counted once (on the method's counters if given), logged, emitted. */
-  #error(error: unknown, context: { operation: string; key?: string; method?: string }, counters?: Counters): void {
-    if (counters === undefined) this.#errors++;
-    else counters.errors++;
-    const err = error instanceof Error ? error : new Error(String(error));
-    this.#logger?.warn({ err, ...context, namespace: this.options.namespace }, `tiercache: ${context.operation} failed: ${err.message}`);
-    // An `error` event with no listener would throw: report it only to those who listen.
-    if (this.#emitter.listenerCount('error') > 0) this.#emitter.emit('error', err, context);
-  }
+/** A tag version: random, so a version can never come back after its key expired. */
+function newVersion(): string {
+  return randomBytes(9).toString('base64url');
 }
 
 function checkKey(key: unknown): asserts key is string {
@@ -733,4 +1136,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     promise,
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms))),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Waits for `promises` to settle, at most `ms`. */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -20,6 +20,8 @@ export class Entry {
   /** How long the method took to produce it, the XFetch `delta`. */
   readonly delta: number;
   readonly tags: readonly string[];
+  /** The versions of `tags` read before the method ran; the entry is valid while they are current. */
+  readonly tagVersions: readonly string[];
   /** Validators the method set through `refreshContext().setValidators()`. */
   readonly etag: string | undefined;
   readonly lastModified: number | undefined;
@@ -28,6 +30,11 @@ export class Entry {
   /** The envelope as stored in L2 (kept so a refresh that keeps the previous value can re-store it cheaply). */
   readonly payload: string;
 
+  /**
+   * The engine's validity epoch when this entry was last found valid (tags current, L1 trusted).
+   * A hit compares it with the engine's epoch: equal means valid, with no tag looked at. -1: never.
+   */
+  epoch = -1;
   /** The per-method index of `@Cached` that points at this entry, so eviction can unlink it. */
   index: Map<unknown, Entry> | undefined = undefined;
   indexKey: unknown = undefined;
@@ -43,6 +50,7 @@ export class Entry {
     earlyAt: number;
     delta: number;
     tags: readonly string[];
+    tagVersions: readonly string[];
     etag: string | undefined;
     lastModified: number | undefined;
     payload: string;
@@ -56,6 +64,7 @@ export class Entry {
     this.earlyAt = init.earlyAt;
     this.delta = init.delta;
     this.tags = init.tags;
+    this.tagVersions = init.tagVersions;
     this.etag = init.etag;
     this.lastModified = init.lastModified;
     this.payload = init.payload;

@@ -56,7 +56,8 @@ export interface CacheStats extends MethodStats {
   evictions: number;
   l1: { entries: number; bytes: number } | false;
   l2: { state: 'connected' | 'unavailable'; breaker: 'closed' | 'open' | 'half-open' } | false;
-  bus: { in: number; out: number };
+  /** Messages from and to the other replicas, the bus state, and invalidations queued for replay. */
+  bus: { in: number; out: number; state: 'connected' | 'unavailable' | 'disabled'; queued: number };
   /** Per decorated method, by name (`Class.method`). */
   methods: Record<string, MethodStats>;
 }

@@ -17,6 +17,8 @@ export class Flight {
   invalidated = false;
   /** Nobody awaits the method's outcome (stale was served, or an early refresh): report its errors as events. */
   background = false;
+  /** The tags of the entry being loaded: an invalidation of one of them means the result is not stored. */
+  tags: readonly string[] = [];
   /** L2 did not answer in this flight: later writes are sent without being awaited. */
   l2Failed = false;
 }

@@ -2,6 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { L2Options } from '../engine/options.js';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
 import type { Clock } from '../engine/clock.js';
+import type { RedisScript } from './redis-script.js';
 
 /** Returned instead of a value when Redis could not answer: down, slow, or skipped by the breaker. */
 export const UNAVAILABLE: unique symbol = Symbol('tiercache.unavailable');
@@ -22,6 +23,8 @@ export interface RedisTierEvents {
  */
 export class RedisTier {
   readonly client: Redis | Cluster;
+  /** A Redis Cluster client (sharded pub/sub, one slot per command). */
+  readonly isCluster: boolean;
   readonly #owned: boolean;
   readonly #breaker: CircuitBreaker;
   readonly #events: RedisTierEvents;
@@ -32,6 +35,7 @@ export class RedisTier {
     this.#breaker = new CircuitBreaker(breaker, clock, (state) => events.breaker(state));
     const { client, owned } = connect(options);
     this.client = client;
+    this.isCluster = (client as { isCluster?: boolean }).isCluster === true;
     this.#owned = owned;
     this.#listen('ready', () => events.ready());
     // A closed connection will fail every command until it is back: open at once.
@@ -70,12 +74,49 @@ export class RedisTier {
     });
   }
 
+  /**
+   * One GET per read, batched: the reads issued in one tick go out as one MGET (one round trip,
+   * one timer) flushed on `process.nextTick`. On a cluster the keys of a tick live on different
+   * slots, so each is a plain GET there.
+   */
   get(key: string, timeoutMs: number): Promise<string | null | Unavailable> {
-    return this.#guard('get', timeoutMs, () => this.client.get(key));
+    if (this.isCluster) return this.#guard('get', timeoutMs, () => this.client.get(key));
+    return new Promise((resolve) => {
+      let batch = this.#batch;
+      if (batch === undefined) {
+        batch = this.#batch = { keys: [], resolvers: [], timeoutMs };
+        process.nextTick(() => this.#flush());
+      }
+      batch.keys.push(key);
+      batch.resolvers.push(resolve);
+      if (timeoutMs < batch.timeoutMs) batch.timeoutMs = timeoutMs;
+    });
+  }
+
+  #batch: { keys: string[]; resolvers: ((value: string | null | Unavailable) => void)[]; timeoutMs: number } | undefined;
+
+  #flush(): void {
+    const batch = this.#batch!;
+    this.#batch = undefined;
+    const { keys, resolvers } = batch;
+    const read =
+      keys.length === 1
+        ? this.#guard('get', batch.timeoutMs, () => this.client.get(keys[0]!))
+        : this.#guard('mget', batch.timeoutMs, () => this.client.mget(keys));
+    void read.then((values) => {
+      for (let i = 0; i < resolvers.length; i++) {
+        resolvers[i]!(values === UNAVAILABLE ? UNAVAILABLE : Array.isArray(values) ? (values[i] ?? null) : values);
+      }
+    });
   }
 
   set(key: string, value: string, ttlMs: number, timeoutMs: number): Promise<'OK' | null | Unavailable> {
     return this.#guard('set', timeoutMs, () => this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+  }
+
+  /** SET NX PX: 'OK' when this call created the key (took the lock), null when it existed. */
+  setIfAbsent(key: string, value: string, ttlMs: number, timeoutMs: number): Promise<'OK' | null | Unavailable> {
+    return this.#guard('set-nx', timeoutMs, () => this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'));
   }
 
   del(key: string, timeoutMs: number): Promise<number | Unavailable> {
@@ -84,6 +125,18 @@ export class RedisTier {
 
   incr(key: string, timeoutMs: number): Promise<number | Unavailable> {
     return this.#guard('incr', timeoutMs, () => this.client.incr(key));
+  }
+
+  /** Runs a Lua script on one key (so one slot on a cluster): EVALSHA, loaded once, reloaded after NOSCRIPT. */
+  script(script: RedisScript, key: string, args: readonly (string | number)[], timeoutMs: number): Promise<unknown> {
+    return this.#guard(script.name, timeoutMs, () => script.run(this.client, key, args));
+  }
+
+  /** PUBLISH, or SPUBLISH where the bus uses sharded pub/sub. */
+  publish(channel: string, message: string, sharded: boolean, timeoutMs: number): Promise<number | Unavailable> {
+    return this.#guard('publish', timeoutMs, () =>
+      (sharded ? this.client.spublish(channel, message) : this.client.publish(channel, message)) as Promise<number>,
+    );
   }
 
   /** Sends nothing when the breaker is open or the connection is not ready; never waits past `timeoutMs`. */
@@ -145,7 +198,8 @@ export class RedisTier {
 /** Options for the clients tiercache opens itself: fail fast instead of queueing, batch what can be batched. */
 const OWNED_CLIENT_OPTIONS = {
   enableOfflineQueue: false,
-  enableAutoPipelining: true,
+  // Reads batch themselves into MGETs on nextTick; auto-pipelining would add a setImmediate wait on top.
+  enableAutoPipelining: false,
   maxRetriesPerRequest: 1,
   connectTimeout: 2_000,
   retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),

@@ -35,6 +35,13 @@ describe('CacheEngine', () => {
     return cache;
   }
 
+  /** An engine whose L2 and bus are up: until the bus is, L1 is not trusted (DESIGN: bounded staleness). */
+  async function started(options: Partial<Parameters<typeof createCache>[0]> = {}, ns = `t${namespace}`): Promise<CacheEngine> {
+    const cache = engine(options, ns);
+    await cache.ready();
+    return cache;
+  }
+
   beforeEach(() => {
     clock = new FakeClock();
     namespace++;
@@ -46,8 +53,7 @@ describe('CacheEngine', () => {
 
   describe('getOrSet', () => {
     it('runs the factory on a miss, then answers from L1', async () => {
-      const cache = engine();
-      await cache.ready();
+      const cache = await started();
       let calls = 0;
       const factory = async () => ({ n: ++calls });
       expect(await cache.getOrSet('k', factory)).to.deep.equal({ n: 1 });
@@ -60,9 +66,8 @@ describe('CacheEngine', () => {
     });
 
     it('answers a second engine from L2 and fills its L1', async () => {
-      const writer = engine();
-      const reader = engine({}, writer.options.namespace);
-      await Promise.all([writer.ready(), reader.ready()]);
+      const writer = await started();
+      const reader = await started({}, writer.options.namespace);
       await writer.getOrSet('k', async () => 'from-writer');
       let readerCalls = 0;
       expect(await reader.getOrSet('k', async () => `reader-${++readerCalls}`)).to.equal('from-writer');
@@ -72,9 +77,8 @@ describe('CacheEngine', () => {
     });
 
     it('returns values with their types from every tier', async () => {
-      const writer = engine();
-      const reader = engine({}, writer.options.namespace);
-      await Promise.all([writer.ready(), reader.ready()]);
+      const writer = await started();
+      const reader = await started({}, writer.options.namespace);
       const value = {
         when: new Date('2024-01-02T03:04:05.006Z'),
         big: 12345678901234567890n,
@@ -99,7 +103,7 @@ describe('CacheEngine', () => {
     });
 
     it('caches null but not undefined', async () => {
-      const cache = engine();
+      const cache = await started();
       let calls = 0;
       await cache.getOrSet('null', async () => (calls++, null));
       await cache.getOrSet('null', async () => (calls++, null));
@@ -109,8 +113,7 @@ describe('CacheEngine', () => {
     });
 
     it('runs the factory once for 1,000 concurrent callers of a cold key', async () => {
-      const cache = engine();
-      await cache.ready();
+      const cache = await started();
       let calls = 0;
       const gate = deferred<string>();
       const answers = Array.from({ length: 1000 }, () => cache.getOrSet('cold', () => (calls++, gate.promise)));
@@ -122,8 +125,7 @@ describe('CacheEngine', () => {
     });
 
     it('gives every waiter the same error and stores nothing', async () => {
-      const cache = engine();
-      await cache.ready();
+      const cache = await started();
       const boom = new Error('boom');
       let calls = 0;
       const answers = Array.from({ length: 50 }, () => cache.getOrSet('fails', async () => {
@@ -139,7 +141,7 @@ describe('CacheEngine', () => {
     });
 
     it('accepts a factory that answers synchronously', async () => {
-      const cache = engine();
+      const cache = await started();
       expect(await cache.getOrSet('sync', () => 42)).to.equal(42);
       expect(await cache.getOrSet('sync', () => 43)).to.equal(42);
     });
@@ -147,8 +149,7 @@ describe('CacheEngine', () => {
 
   describe('when an entry expires', () => {
     it('is fresh for ttl, then served stale while one refresh runs, then gone after grace', async () => {
-      const cache = engine({ defaults: { ttl: '10s', grace: '1m' } });
-      await cache.ready();
+      const cache = await started({ defaults: { ttl: '10s', grace: '1m' } });
       let version = 0;
       const gate = { current: deferred<string>() };
       const factory = () => (version++, gate.current.promise);
@@ -165,6 +166,9 @@ describe('CacheEngine', () => {
       // Stale-while-revalidate: the stale value at once, one refresh for many callers.
       expect(await cache.getOrSet('k', factory)).to.equal('v1');
       expect(await cache.getOrSet('k', factory)).to.equal('v1');
+      // The refresh starts once it holds the lock (one round trip); the callers do not wait for it.
+      await waitUntil(() => version === 2);
+      expect(await cache.getOrSet('k', factory)).to.equal('v1');
       expect(version).to.equal(2);
       gate.current.resolve('v2');
       await waitUntil(async () => (await cache.get('k')) === 'v2');
@@ -178,7 +182,7 @@ describe('CacheEngine', () => {
     });
 
     it('serves the stale value when the refresh throws (stale-if-error) and reports the error', async () => {
-      const cache = engine();
+      const cache = await started();
       const errors: Error[] = [];
       cache.on('error', (error) => errors.push(error));
       await cache.getOrSet('k', async () => 'old');
@@ -189,7 +193,7 @@ describe('CacheEngine', () => {
     });
 
     it('counts a failed background refresh once', async () => {
-      const cache = engine();
+      const cache = await started();
       const reported = new Promise((resolve) => cache.once('error', resolve));
       await cache.getOrSet('k', async () => 'old');
       clock.advance(10_001);
@@ -199,14 +203,14 @@ describe('CacheEngine', () => {
     });
 
     it('does not serve stale values with grace 0', async () => {
-      const cache = engine({ defaults: { ttl: '10s', grace: 0 } });
+      const cache = await started({ defaults: { ttl: '10s', grace: 0 } });
       await cache.getOrSet('k', async () => 'old');
       clock.advance(10_001);
       expect(await cache.getOrSet('k', async () => 'new')).to.equal('new');
     });
 
     it('waits up to softTimeout for a fresh value before answering stale', async () => {
-      const cache = engine({ defaults: { ttl: '10s', grace: '1m', softTimeout: '20ms' } });
+      const cache = await started({ defaults: { ttl: '10s', grace: '1m', softTimeout: '20ms' } });
       await cache.getOrSet('k', async () => 'old');
       clock.advance(10_001);
       expect(await cache.getOrSet('k', async () => 'quick')).to.equal('quick');
@@ -219,7 +223,7 @@ describe('CacheEngine', () => {
     });
 
     it('rejects with CacheTimeoutError after hardTimeout and keeps the late result', async () => {
-      const cache = engine({ defaults: { ttl: '10s', hardTimeout: '20ms' } });
+      const cache = await started({ defaults: { ttl: '10s', hardTimeout: '20ms' } });
       const slow = deferred<string>();
       const error = await cache.getOrSet('k', () => slow.promise).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(CacheTimeoutError);
@@ -232,7 +236,7 @@ describe('CacheEngine', () => {
   describe('early refresh', () => {
     it('refreshes before expiry with a probability drawn when the entry is stored', async () => {
       let draw = 0.01; // -ln(0.01) = 4.6: refresh 4.6 x the method's duration before expiry
-      const cache = engine({ earlyRefresh: { beta: 1 }, random: () => draw, defaults: { ttl: '100s' } });
+      const cache = await started({ earlyRefresh: { beta: 1 }, random: () => draw, defaults: { ttl: '100s' } });
       let calls = 0;
       await cache.getOrSet('k', async () => {
         calls++;
@@ -253,7 +257,7 @@ describe('CacheEngine', () => {
 
   describe('refreshContext', () => {
     it('gives the previous value and its validators, and keeps it on request', async () => {
-      const cache = engine();
+      const cache = await started();
       expect(refreshContext()).to.equal(undefined);
       await cache.getOrSet('k', async () => {
         expect(refreshContext()?.previous).to.equal(undefined);
@@ -279,8 +283,7 @@ describe('CacheEngine', () => {
 
   describe('Redis keys', () => {
     it('gives every key a TTL of ttl + grace and keeps an entry and its key under one hash tag', async () => {
-      const cache = engine({ defaults: { ttl: '10s', grace: '1m' } });
-      await cache.ready();
+      const cache = await started({ defaults: { ttl: '10s', grace: '1m' } });
       await cache.getOrSet('Catalog.product:1', async () => 1);
       const raw = redis().client();
       const keys = await raw.keys(`${cache.options.namespace}:*`);
@@ -290,7 +293,7 @@ describe('CacheEngine', () => {
     });
 
     it('shortens each ttl by up to ttlJitter, at random', async () => {
-      const cache = engine({ ttlJitter: 0.1, random: () => 0.999, defaults: { ttl: '10s', grace: 0 } });
+      const cache = await started({ ttlJitter: 0.1, random: () => 0.999, defaults: { ttl: '10s', grace: 0 } });
       let calls = 0;
       await cache.getOrSet('k', async () => ++calls);
       clock.advance(9_002); // 10 s x (1 - 0.1 x 0.999) = 9,001 ms
@@ -301,8 +304,8 @@ describe('CacheEngine', () => {
   describe('with a client it was given', () => {
     it('uses it and never quits it', async () => {
       const client = redis().client();
-      const cache = engine({ l2: { redis: client } });
-      expect(await cache.ready()).to.deep.equal({ l2: 'connected' });
+      const cache = await started({ l2: { redis: client } });
+      expect(await cache.ready()).to.deep.equal({ l2: 'connected', bus: 'connected' });
       await cache.set('k', 'v');
       await cache.close();
       expect(client.status).to.equal('ready');
@@ -314,8 +317,7 @@ describe('CacheEngine', () => {
     it('emits miss, set, hit, stale, invalidate and logs failures through a pino-style logger', async () => {
       const warnings: string[] = [];
       const logger = { debug() {}, info() {}, warn: (_: object, msg?: string) => void warnings.push(msg ?? ''), error() {} };
-      const cache = engine({ logger });
-      await cache.ready();
+      const cache = await started({ logger });
       const seen: string[] = [];
       cache.on('miss', ({ key }) => seen.push(`miss ${key}`));
       cache.on('set', ({ key }) => seen.push(`set ${key}`));
@@ -336,28 +338,25 @@ describe('CacheEngine', () => {
 
   describe('set, get, delete and clear', () => {
     it('set is seen by another engine; delete and clear remove from L2', async () => {
-      const a = engine();
-      const b = engine({}, a.options.namespace);
-      await Promise.all([a.ready(), b.ready()]);
+      const a = await started();
+      const b = await started({}, a.options.namespace);
       await a.set('x', 1);
       await a.set('y', 2);
       expect(await b.get('x')).to.equal(1);
       await a.delete('x');
       expect(await a.get('x')).to.equal(undefined);
       // A fresh engine (empty L1) sees what L2 holds: nothing for x.
-      const c = engine({}, a.options.namespace);
-      await c.ready();
+      const c = await started({}, a.options.namespace);
       expect(await c.getOrSet('x', async () => 'recomputed')).to.equal('recomputed');
       await a.clear();
       expect(await a.get('y')).to.equal(undefined);
-      const d = engine({}, a.options.namespace);
-      await d.ready();
+      const d = await started({}, a.options.namespace);
       expect(await d.get('y')).to.equal(undefined);
       expect(await a.get('x')).to.equal(undefined);
     });
 
     it('get returns stale values only with allowStale', async () => {
-      const cache = engine();
+      const cache = await started();
       await cache.set('k', 'v');
       clock.advance(10_001);
       expect(await cache.get('k')).to.equal(undefined);
@@ -365,7 +364,7 @@ describe('CacheEngine', () => {
     });
 
     it('a delete while the factory runs keeps its result out of the cache', async () => {
-      const cache = engine();
+      const cache = await started();
       const slow = deferred<string>();
       const pending = cache.getOrSet('k', () => slow.promise);
       await waitUntil(() => cache.stats().factoryCalls === 1);

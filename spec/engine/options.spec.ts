@@ -262,7 +262,7 @@ describe('createCache', () => {
     try {
       expect(cache.defaults).to.equal(DEFAULT_ENTRY_OPTIONS);
       expect(cache.options.l1).to.deep.equal(DEFAULT_CACHE_OPTIONS.l1);
-      expect(await cache.ready()).to.deep.equal({ l2: 'disabled' });
+      expect(await cache.ready()).to.deep.equal({ l2: 'disabled', bus: 'disabled' });
     } finally {
       await cache.close();
     }

@@ -36,23 +36,41 @@ describe('when Redis fails', () => {
       cache = createCache({ namespace: `down${run}`, l2: { redis: server.url }, defaults: { redisTimeout: '200ms' } });
       const errors: Error[] = [];
       cache.on('error', (error) => errors.push(error));
-      expect(await cache.ready()).to.deep.equal({ l2: 'connected' });
+      expect(await cache.ready()).to.deep.equal({ l2: 'connected', bus: 'connected' });
       let calls = 0;
       const load = (key: string) => cache!.getOrSet(key, async () => `${key}:${++calls}`);
       await load('warm');
 
+      const disconnected = new Promise((resolve) => cache!.once('bus:disconnect', resolve));
       await server.kill();
-      // Cached keys answer from L1, new keys from the method: no call fails, none waits on Redis.
+      await disconnected;
+      // No call fails and none waits on Redis. With maxStaleness 0 (the default) L1 is not
+      // trusted while the bus is down, so even the warm key runs the method again.
       const started = Date.now();
-      expect(await load('warm')).to.equal('warm:1');
-      for (let i = 0; i < 20; i++) expect(await load(`cold${i}`)).to.equal(`cold${i}:${i + 2}`);
+      expect(await load('warm')).to.equal('warm:2');
+      for (let i = 0; i < 20; i++) expect(await load(`cold${i}`)).to.equal(`cold${i}:${i + 3}`);
       expect(Date.now() - started).to.be.below(200);
 
       await server.restart();
       await connected(cache);
-      expect(await load('after')).to.equal('after:22');
+      await waitFor(() => cache!.stats().bus.state === 'connected', { what: 'the bus back up' });
+      expect(await load('after')).to.equal('after:23');
       const raw = server.client();
       expect(await raw.keys(`down${run}:*{after}`)).to.have.length(1);
+      expect(await load('after')).to.equal('after:23');
+      expect(cache.stats().hits.l1).to.be.at.least(1);
+    });
+
+    it('keeps serving L1 for maxStaleness after the bus went down', async () => {
+      cache = createCache({ namespace: `stale${run}`, l2: { redis: server.url }, maxStaleness: '1m', defaults: { redisTimeout: '200ms' } });
+      cache.on('error', () => {});
+      await cache.ready();
+      let calls = 0;
+      await cache.getOrSet('warm', async () => ++calls);
+      const disconnected = new Promise((resolve) => cache!.once('bus:disconnect', resolve));
+      await server.kill();
+      await disconnected;
+      expect(await cache.getOrSet('warm', async () => ++calls)).to.equal(1);
     });
   });
 
@@ -124,7 +142,7 @@ describe('when Redis fails', () => {
       // The three GETs held by the blackhole arrive now; nothing else was sent while the breaker was open.
       await waitFor(async () => (await gets()) - before >= 3, { what: 'the held GETs' });
       clock.advance(10_001);
-      await cache.getOrSet('probe', async () => 'p'); // the half-open probe, sent after the held commands
+      await cache.get('probe'); // the half-open probe: one GET, sent after the held commands
       expect((await gets()) - before).to.equal(4);
       expect(cache.stats().l2).to.deep.include({ breaker: 'closed' });
     });

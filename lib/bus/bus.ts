@@ -1,0 +1,139 @@
+import type { Cluster, Redis } from 'ioredis';
+import { UNAVAILABLE, type RedisTier } from '../tiers/redis-tier.js';
+import { decodeBusMessage, encodeBusMessage, type BusMessage } from './bus-message.js';
+
+export interface BusHandlers {
+  /** A message from another replica (own messages are filtered out, except for liveness). */
+  message(message: BusMessage): void;
+  /** The bus can be trusted again: every message published from now on will be heard. */
+  up(): void;
+  /** Messages may be missed from now on. */
+  down(reason: string): void;
+  /** A message that could not be parsed, or a subscriber connection error. */
+  error(error: Error, operation: string): void;
+}
+
+/** How often each replica sends a heartbeat; the bus is down after two of its own went unheard. */
+export const HEARTBEAT_MS = 250;
+const MISSED_BEATS_DOWN = 2;
+
+/**
+ * Pub/sub between the replicas of one namespace on `<namespace>:bus`. A subscriber connection
+ * (a duplicate of the L2 client, owned by the bus) listens; messages go out on the L2 client.
+ * Liveness is measured, not assumed: each replica hears its own heartbeat come back through
+ * Redis, and counts the bus as down after two unheard beats or a closed connection.
+ */
+export class Bus {
+  readonly instanceId: string;
+  readonly #tier: RedisTier;
+  readonly #channel: string;
+  readonly #sharded: boolean;
+  readonly #handlers: BusHandlers;
+  readonly #subscriber: Redis | Cluster;
+  readonly #timer: NodeJS.Timeout;
+  #up = false;
+  #missed = 0;
+  #closed = false;
+  #published = 0;
+  #received = 0;
+
+  constructor(tier: RedisTier, channel: string, instanceId: string, handlers: BusHandlers) {
+    this.#tier = tier;
+    this.#channel = channel;
+    this.instanceId = instanceId;
+    this.#handlers = handlers;
+    // Redis Cluster: sharded pub/sub keeps a message on the shard that owns the channel instead of broadcasting it to every node.
+    this.#sharded = tier.isCluster;
+    this.#subscriber = tier.client.duplicate();
+    this.#subscriber.on('error', (error: Error) => handlers.error(error, 'bus:connection'));
+    this.#subscriber.on('close', () => this.#setDown('the subscriber connection closed'));
+    this.#subscriber.on(this.#sharded ? 'smessage' : 'message', (channel: string, text: string) => {
+      if (channel === this.#channel) this.#onText(text);
+    });
+    // Subscribed on every (re)connection: the bus is up again once the subscription is confirmed.
+    this.#subscriber.on('ready', () => this.#subscribe());
+    if (this.#subscriber.status === 'ready') this.#subscribe();
+    this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
+    this.#timer.unref();
+  }
+
+  /** True while messages from every replica are known to arrive. */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  get published(): number {
+    return this.#published;
+  }
+
+  get received(): number {
+    return this.#received;
+  }
+
+  /** Publishes on the L2 client (bounded by `timeoutMs`); false when Redis did not take it. */
+  async publish(message: BusMessage, timeoutMs: number): Promise<boolean> {
+    const sent = await this.#tier.publish(this.#channel, encodeBusMessage(message), this.#sharded, timeoutMs);
+    if (sent === UNAVAILABLE) return false;
+    this.#published++;
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#subscriber.removeAllListeners('close');
+    this.#subscriber.removeAllListeners('ready');
+    this.#subscriber.on('error', () => {});
+    if (this.#subscriber.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#subscriber.quit().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
+      clearTimeout(timer);
+    }
+    this.#subscriber.disconnect();
+  }
+
+  #subscribe(): void {
+    const subscribed = this.#sharded ? this.#subscriber.ssubscribe(this.#channel) : this.#subscriber.subscribe(this.#channel);
+    subscribed.then(
+      () => this.#setUp(),
+      (error: unknown) => {
+        if (!this.#closed) this.#handlers.error(error as Error, 'bus:subscribe');
+      },
+    );
+  }
+
+  #onText(text: string): void {
+    const message = decodeBusMessage(text);
+    if (message === undefined) {
+      this.#handlers.error(new Error(`dropped a malformed bus message: ${text.slice(0, 200)}`), 'bus:message');
+      return;
+    }
+    if (message.i === this.instanceId) {
+      if (message.t === 'beat') {
+        this.#missed = 0;
+        this.#setUp();
+      }
+      return;
+    }
+    this.#received++;
+    if (message.t !== 'beat') this.#handlers.message(message);
+  }
+
+  #beat(): void {
+    if (this.#closed) return;
+    if (++this.#missed > MISSED_BEATS_DOWN) this.#setDown(`${MISSED_BEATS_DOWN} heartbeats went unheard`);
+    void this.publish({ i: this.instanceId, t: 'beat' }, HEARTBEAT_MS);
+  }
+
+  #setUp(): void {
+    if (this.#up || this.#closed || this.#subscriber.status !== 'ready') return;
+    this.#up = true;
+    this.#handlers.up();
+  }
+
+  #setDown(reason: string): void {
+    if (!this.#up || this.#closed) return;
+    this.#up = false;
+    this.#handlers.down(reason);
+  }
+}

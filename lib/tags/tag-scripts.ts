@@ -1,0 +1,36 @@
+import { RedisScript } from '../tiers/redis-script.js';
+
+/**
+ * The version a tag has while it was never invalidated (or since its key expired, which can only
+ * happen once no live entry carries it: see ENSURE_TAG).
+ */
+export const INITIAL_TAG_VERSION = '0';
+
+/**
+ * Reads a tag's version before a method runs, and makes sure the tag key outlives the entry
+ * about to be written (ARGV[1] ms): created with the initial version if missing, its TTL only
+ * ever extended. A tag key therefore cannot expire while an entry that carries it can still be
+ * read, so an old entry can never match a tag key that expired and came back.
+ */
+export const ENSURE_TAG = new RedisScript(
+  'tag:ensure',
+  `local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], '${INITIAL_TAG_VERSION}', 'PX', ARGV[1])
+  return '${INITIAL_TAG_VERSION}'
+end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return v`,
+);
+
+/**
+ * Invalidates a tag: a new random version (ARGV[1]), and a TTL at least ARGV[2] ms, never shortened.
+ * O(1) per tag whatever the number of entries that carry it.
+ */
+export const BUMP_TAG = new RedisScript(
+  'tag:bump',
+  `local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then ttl = tonumber(ARGV[2]) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+return ARGV[1]`,
+);

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * A Lua script run with EVALSHA (one round trip, the body sent once per connection), falling
+ * back to EVAL when the server answers NOSCRIPT (a restart, a SCRIPT FLUSH, a new cluster node).
+ * Scripts here touch one key, so they run on one slot of a cluster.
+ */
+export class RedisScript {
+  readonly name: string;
+  readonly #body: string;
+  readonly #sha: string;
+
+  constructor(name: string, body: string) {
+    this.name = name;
+    this.#body = body;
+    this.#sha = createHash('sha1').update(body).digest('hex');
+  }
+
+  async run(client: Redis | Cluster, key: string, args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.#sha, 1, key, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      return client.eval(this.#body, 1, key, ...args);
+    }
+  }
+}
