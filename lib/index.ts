@@ -16,7 +16,10 @@ export type { RefreshContext, PreviousValue } from './engine/refresh-context.js'
 export type { Codec } from './codec/codec.js';
 export { jsonCodec } from './codec/json-codec.js';
 export { Cached, cacheKeyOf, getCachedMetadata } from './decorators/cached.js';
-export type { CachedOptions, CachedMetadata, CacheRef } from './decorators/cached.js';
+export type { CachedOptions, CachedMetadata } from './decorators/cached.js';
+export type { CacheRef } from './decorators/cache-ref.js';
+export { InvalidatesTags, getInvalidatesTagsMetadata } from './decorators/invalidates-tags.js';
+export type { InvalidatesTagsOptions } from './decorators/invalidates-tags.js';
 export type { DualMethodDecorator } from './decorators/method-decorator.js';
 export {
   TierCacheError,

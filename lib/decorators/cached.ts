@@ -1,5 +1,4 @@
 import type { CacheEngine } from '../engine/cache-engine.js';
-import { getDefaultCache } from '../engine/default-cache.js';
 import type { Duration } from '../engine/duration.js';
 import { describe } from '../engine/duration.js';
 import type { Entry } from '../engine/entry.js';
@@ -7,11 +6,10 @@ import { DEFAULT_ENTRY_OPTIONS, resolveEntryOptions, resolveTags, type EntryOpti
 import type { Counters } from '../engine/stats.js';
 import { CacheConfigError, CacheKeyError } from '../errors.js';
 import { encodeArgs, isPrimitiveKey } from '../keys/canonical-key.js';
+import { cacheResolver, checkCacheRef, requireEngine, type CacheRef } from './cache-ref.js';
 import { innerOf, metadataOf, methodOf, type AnyFunction } from './metadata.js';
 import { dualMethodDecorator, type DualMethodDecorator, type MethodSite } from './method-decorator.js';
 
-/** Where a decorator finds its engine: one, a function returning one (looked up per call), or the default. */
-export type CacheRef = CacheEngine | (() => CacheEngine);
 
 /** Options of {@link Cached}. `Args` are the method's parameters, so key and tag builders are typed. */
 export interface CachedOptions<Args extends unknown[] = any[], R = any> {
@@ -121,9 +119,7 @@ function resolveCachedOptions(raw: CachedOptions): ResolvedCached {
   }
   checkFunction(raw.key, 'key');
   checkFunction(raw.condition, 'condition');
-  if (raw.cache !== undefined && typeof raw.cache !== 'function' && !isEngine(raw.cache)) {
-    throw new CacheConfigError(`expected a cache engine or a function returning one, got ${describe(raw.cache)}`, { option: 'cache' });
-  }
+  checkCacheRef(raw.cache);
   for (const flag of ['cacheUndefined', 'freeze'] as const) {
     if (raw[flag] !== undefined && typeof raw[flag] !== 'boolean') throw new CacheConfigError(`expected a boolean, got ${describe(raw[flag])}`, { option: flag });
   }
@@ -166,7 +162,7 @@ class CachedMethod {
     this.#site = site;
     this.indexed = options.key === undefined;
     const cache = options.cache;
-    this.engineOf = cache === undefined ? getDefaultCache : typeof cache === 'function' && !isEngine(cache) ? (cache) : () => cache;
+    this.engineOf = cacheResolver(cache);
     this.name = options.name ?? (site.declaringClass === undefined ? undefined : nameOf(site.declaringClass, site.methodName));
     if (this.name === undefined) site.onClassKnown = (declaringClass) => (this.name ??= nameOf(declaringClass, site.methodName));
   }
@@ -174,10 +170,7 @@ class CachedMethod {
   /** Everything but the indexed L1 hit: key building, the engine's full flow. */
   call(self: unknown, args: IArguments): Promise<unknown> {
     try {
-      const engine = this.engineOf();
-      if (!isEngine(engine)) {
-        throw new CacheConfigError('no cache engine: pass `cache` to @Cached or call setDefaultCache(createCache(...)) before calling the method', { option: 'cache' });
-      }
+      const engine = requireEngine(this.engineOf(), '@Cached');
       this.name ??= nameOf((self as { constructor?: AnyFunction } | null)?.constructor ?? Object, this.#site.methodName);
       if (engine !== this.engine) this.#bind(engine);
       const list: unknown[] = Array.prototype.slice.call(args);
@@ -225,9 +218,6 @@ class CachedMethod {
   }
 }
 
-function isEngine(value: unknown): value is CacheEngine {
-  return typeof (value as { fetch?: unknown } | null)?.fetch === 'function' && typeof (value as { getOrSet?: unknown }).getOrSet === 'function';
-}
 
 function nameOf(declaringClass: AnyFunction, methodName: string | symbol): string {
   return `${declaringClass.name || 'anonymous'}.${String(methodName)}`;
