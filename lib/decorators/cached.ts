@@ -73,9 +73,9 @@ export function Cached<Args extends unknown[] = any[], R = any>(options: CachedO
           const entry = state.index.get(count === 0 ? NO_ARGS : arg);
           // Valid while its epoch is the engine's (no tag looked at), and fresh before its early-refresh time.
           if (entry !== undefined && engine.hotClock.now() < entry.earlyAt && (entry.epoch === engine.epoch || engine.revalidate(entry))) {
-            state.counters.l1Hits++;
-            // LRU recency is refreshed on one hit in 64: a hit path that touches the LRU on every call would be twice as slow.
-            if ((++entry.hits & 63) === 0) engine.touch(entry);
+            // LRU recency is refreshed on one hit in 64 (the entry hit then): touching the LRU on
+            // every hit would halve the speed of the hit path, and hot entries still get touched.
+            if ((++state.counters.l1Hits & 63) === 0) engine.touch(entry);
             if (engine.observeHits) engine.emitHit(entry.key, 'l1', state.name);
             return entry.promise;
           }
@@ -145,6 +145,8 @@ class CachedMethod {
   readonly #options: ResolvedCached;
   readonly #method: AnyFunction;
   readonly #site: MethodSite;
+  /** `<name>:`, the start of every key of this method. */
+  #prefix = '';
   /** The index can serve hits only when the key is a function of the raw argument alone. */
   readonly indexed: boolean;
   /** Resolves the engine of a call; chosen once, so the hit path does not test the option's shape. */
@@ -174,10 +176,13 @@ class CachedMethod {
       this.name ??= nameOf((self as { constructor?: AnyFunction } | null)?.constructor ?? Object, this.#site.methodName);
       if (engine !== this.engine) this.#bind(engine);
       const list: unknown[] = Array.prototype.slice.call(args);
-      const key = `${this.name}:${this.#keyOf(self, list)}`;
+      const key = this.#prefix + this.#keyOf(self, list);
+      const indexKey = this.indexed && list.length < 2 && (list.length === 0 || isPrimitiveKey(list[0])) ? (list.length === 0 ? NO_ARGS : list[0]) : undefined;
+      // An L1 hit by key (object arguments, custom keys) answers before anything else is built.
+      const hit = engine.peek(key, this.entryOptions, this.counters, indexKey === undefined ? undefined : this.index, indexKey);
+      if (hit !== undefined) return hit;
       let options = this.entryOptions;
       if (this.#options.tags !== undefined) options = { ...options, tags: resolveTags(this.#options.tags(...list), 'tags') };
-      const indexKey = this.indexed && list.length < 2 && (list.length === 0 || isPrimitiveKey(list[0])) ? (list.length === 0 ? NO_ARGS : list[0]) : undefined;
       const method = this.#method;
       const condition = this.#options.condition;
       return engine.fetch(key, options, {
@@ -211,6 +216,7 @@ class CachedMethod {
   }
 
   #bind(engine: CacheEngine): void {
+    this.#prefix = `${this.name}:`;
     this.entryOptions = resolveEntryOptions(this.#options.entry, engine.defaults, '');
     this.counters = engine.methodCounters(this.name!);
     this.index = engine.methodIndex(this.name!);

@@ -190,6 +190,9 @@ export class CacheEngine {
     } catch (error) {
       return Promise.reject(error);
     }
+    // An L1 hit answers before the load description below is allocated.
+    const hit = this.peek(key, o, this.#direct, undefined, undefined);
+    if (hit !== undefined) return hit as Promise<T>;
     return this.fetch(key, o, {
       run: factory,
       accept: undefined,
@@ -391,6 +394,25 @@ export class CacheEngine {
     }
     entry.epoch = this.epoch;
     return true;
+  }
+
+  /**
+   * An L1 hit by key, fresh and valid, before its early-refresh time: its promise, or undefined
+   * (the caller then goes through `fetch`, which handles everything else). @internal
+   */
+  peek(key: string, o: ResolvedEntryOptions, counters: Counters, index: Map<unknown, Entry> | undefined, indexKey: unknown): Promise<unknown> | undefined {
+    if (!o.l1 || this.#l1 === undefined) return undefined;
+    const entry = this.#l1.get(key);
+    if (entry === undefined || this.hotClock.now() >= entry.earlyAt || (entry.epoch !== this.epoch && !this.revalidate(entry))) return undefined;
+    counters.l1Hits++;
+    if (this.observeHits) this.emitHit(key, 'l1', undefined);
+    if (index !== undefined && entry.index !== index) {
+      entry.unlink();
+      entry.index = index;
+      entry.indexKey = indexKey;
+      index.set(indexKey, entry);
+    }
+    return entry.promise;
   }
 
   /** The whole flow of one call from the L1 lookup on. @internal */

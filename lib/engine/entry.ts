@@ -38,8 +38,6 @@ export class Entry {
   /** The per-method index of `@Cached` that points at this entry, so eviction can unlink it. */
   index: Map<unknown, Entry> | undefined = undefined;
   indexKey: unknown = undefined;
-  /** Hits through the per-method index, to touch L1's recency now and then instead of on every hit. */
-  hits = 0;
 
   constructor(init: {
     key: string;
