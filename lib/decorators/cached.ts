@@ -172,32 +172,39 @@ class CachedMethod {
   /** Everything but the indexed L1 hit: key building, the engine's full flow. */
   call(self: unknown, args: IArguments): Promise<unknown> {
     try {
-      const engine = requireEngine(this.engineOf(), '@Cached');
-      this.name ??= nameOf((self as { constructor?: AnyFunction } | null)?.constructor ?? Object, this.#site.methodName);
-      if (engine !== this.engine) this.#bind(engine);
-      const list: unknown[] = Array.prototype.slice.call(args);
-      const key = this.#prefix + this.#keyOf(self, list);
-      const indexKey = this.indexed && list.length < 2 && (list.length === 0 || isPrimitiveKey(list[0])) ? (list.length === 0 ? NO_ARGS : list[0]) : undefined;
+      let engine = this.engineOf();
+      if (engine !== this.engine) {
+        engine = requireEngine(engine, '@Cached');
+        this.name ??= nameOf((self as { constructor?: AnyFunction } | null)?.constructor ?? Object, this.#site.methodName);
+        this.#bind(engine);
+      }
+      const count = args.length;
+      const key = this.#prefix + this.#keyOf(self, args);
+      const indexKey = this.indexed && count < 2 && (count === 0 || isPrimitiveKey(args[0])) ? (count === 0 ? NO_ARGS : args[0]) : undefined;
       // An L1 hit by key (object arguments, custom keys) answers before anything else is built.
       const hit = engine.peek(key, this.entryOptions, this.counters, indexKey === undefined ? undefined : this.index, indexKey);
       if (hit !== undefined) return hit;
-      let options = this.entryOptions;
-      if (this.#options.tags !== undefined) options = { ...options, tags: resolveTags(this.#options.tags(...list), 'tags') };
-      const method = this.#method;
-      const condition = this.#options.condition;
-      return engine.fetch(key, options, {
-        run: () => method.apply(self, list),
-        accept: condition === undefined ? undefined : (result) => condition(result, ...list),
-        cacheUndefined: this.#options.cacheUndefined,
-        freeze: this.#options.freeze,
-        counters: this.counters,
-        method: this.name,
-        index: indexKey === undefined ? undefined : this.index,
-        indexKey,
-      });
+      return this.#miss(engine, self, Array.prototype.slice.call(args) as unknown[], key, indexKey);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  #miss(engine: CacheEngine, self: unknown, list: unknown[], key: string, indexKey: unknown): Promise<unknown> {
+    let options = this.entryOptions;
+    if (this.#options.tags !== undefined) options = { ...options, tags: resolveTags(this.#options.tags(...list), 'tags') };
+    const method = this.#method;
+    const condition = this.#options.condition;
+    return engine.fetch(key, options, {
+      run: () => method.apply(self, list),
+      accept: condition === undefined ? undefined : (result) => condition(result, ...list),
+      cacheUndefined: this.#options.cacheUndefined,
+      freeze: this.#options.freeze,
+      counters: this.counters,
+      method: this.name,
+      index: indexKey === undefined ? undefined : this.index,
+      indexKey,
+    });
   }
 
   /** The key of a call, for `cacheKeyOf`. */
@@ -208,9 +215,9 @@ class CachedMethod {
     return `${this.name}:${this.#keyOf(self, args)}`;
   }
 
-  #keyOf(self: unknown, list: unknown[]): string {
+  #keyOf(self: unknown, list: ArrayLike<unknown>): string {
     if (this.#options.key === undefined) return encodeArgs(list);
-    const custom = this.#options.key.apply(self, list);
+    const custom = this.#options.key.apply(self, list as unknown[]);
     if (typeof custom !== 'string') throw new CacheKeyError(`the key function of ${this.name} returned ${describe(custom)}, not a string`);
     return custom;
   }

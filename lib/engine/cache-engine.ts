@@ -402,9 +402,11 @@ export class CacheEngine {
    */
   peek(key: string, o: ResolvedEntryOptions, counters: Counters, index: Map<unknown, Entry> | undefined, indexKey: unknown): Promise<unknown> | undefined {
     if (!o.l1 || this.#l1 === undefined) return undefined;
-    const entry = this.#l1.get(key);
+    // peek, not get: moving the entry to the LRU's tail on every hit was a third of this path.
+    // Recency is refreshed on one hit in 64 instead, as on the index path.
+    const entry = this.#l1.peek(key);
     if (entry === undefined || this.hotClock.now() >= entry.earlyAt || (entry.epoch !== this.epoch && !this.revalidate(entry))) return undefined;
-    counters.l1Hits++;
+    if ((++counters.l1Hits & 63) === 0) this.#l1.get(key);
     if (this.observeHits) this.emitHit(key, 'l1', undefined);
     if (index !== undefined && entry.index !== index) {
       entry.unlink();
