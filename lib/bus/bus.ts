@@ -44,7 +44,11 @@ export class Bus {
     this.#handlers = handlers;
     // Redis Cluster: sharded pub/sub keeps a message on the shard that owns the channel instead of broadcasting it to every node.
     this.#sharded = tier.isCluster;
-    this.#subscriber = tier.client.duplicate();
+    // A Cluster only routes SSUBSCRIBE to the shard owning the channel with shardedSubscribers
+    // (without it, ioredis drops the MOVED reply and the subscription never settles).
+    this.#subscriber = this.#sharded
+      ? (tier.client as Cluster).duplicate(undefined, { shardedSubscribers: true })
+      : (tier.client as Redis).duplicate();
     this.#subscriber.on('error', (error: Error) => handlers.error(error, 'bus:connection'));
     this.#subscriber.on('close', () => this.#setDown('the subscriber connection closed'));
     this.#subscriber.on(this.#sharded ? 'smessage' : 'message', (channel: string, text: string) => {

@@ -601,6 +601,15 @@ export class CacheEngine {
         const taken = await this.#l2!.setIfAbsent(lockKey, token, o.lockTimeout, o.redisTimeout);
         if (taken === 'OK') {
           lock = { key: lockKey, token };
+          // Taken after waiting: the holder may have stored the value and released the lock
+          // between our last read and our SET, so read once more before running the method.
+          if (waited) {
+            const remote = await this.#freshFromL2(key, o, load, flight);
+            if (remote !== undefined) {
+              await this.#l2!.script(RELEASE_LOCK, lock.key, [lock.token], o.redisTimeout);
+              return remote.value;
+            }
+          }
           break;
         }
         if (taken === UNAVAILABLE || flight.invalidated) break;
@@ -612,13 +621,8 @@ export class CacheEngine {
         if (remaining <= 0) break;
         await this.#waitForFill(key, Math.min(backoff, remaining));
         backoff = Math.min(backoff * 2, LOCK_BACKOFF_MAX_MS);
-        const remote = await this.#readL2(key, o.redisTimeout, flight);
-        if (remote !== undefined && this.#clock.now() < remote.freshUntil) {
-          if (load.freeze) deepFreeze(remote.value);
-          if (o.l1 && !flight.invalidated) this.#fillL1(remote, load);
-          this.#release(key, flight);
-          return remote.value;
-        }
+        const remote = await this.#freshFromL2(key, o, load, flight);
+        if (remote !== undefined) return remote.value;
         if (flight.l2Failed) break;
       }
     }
@@ -629,6 +633,16 @@ export class CacheEngine {
       clearInterval(renewal);
       if (lock !== undefined) await this.#releaseLock(key, lock, o);
     }
+  }
+
+  /** A fresh entry another replica stored while this one waited on the lock: taken into L1 and the flight ends. */
+  async #freshFromL2(key: string, o: ResolvedEntryOptions, load: Load, flight: Flight): Promise<Entry | undefined> {
+    const remote = await this.#readL2(key, o.redisTimeout, flight);
+    if (remote === undefined || this.#clock.now() >= remote.freshUntil) return undefined;
+    if (load.freeze) deepFreeze(remote.value);
+    if (o.l1 && !flight.invalidated) this.#fillL1(remote, load);
+    this.#release(key, flight);
+    return remote;
   }
 
   /** Runs the method (tag versions read first) and stores what it returns. */
