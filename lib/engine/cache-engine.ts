@@ -1027,6 +1027,7 @@ export class CacheEngine {
   /** Replays what could not reach Redis: deletes, tag invalidations, clears (never sets). */
   async #replay(): Promise<void> {
     const ops = this.#recovery.drain();
+    if (ops.length === 0) return; // another replay (reconnect and bus up both trigger one) took them
     const keys = ops.flatMap((op) => (op.kind === 'delete' ? [op.key] : []));
     const tags = ops.flatMap((op) => (op.kind === 'tag' ? [op.tag] : []));
     if (ops.some((op) => op.kind === 'clear')) await this.clear();

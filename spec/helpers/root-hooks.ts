@@ -31,7 +31,7 @@ export const mochaHooks = {
     reportProblems('a hook or after the last test');
     const leftovers = await stopLeftoverServers();
     if (leftovers.length > 0) {
-      throw new Error(`redis-server(s) started and never stopped (use useRedis(), or stop() in an after hook):\n  ${leftovers.join('\n  ')}`);
+      throw new Error(`servers, clusters or replicas started and never stopped (use useRedis(), useCluster() or useReplicas(), or stop/close them in an after hook):\n  ${leftovers.join('\n  ')}`);
     }
   },
 };
