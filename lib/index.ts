@@ -19,7 +19,13 @@ export { Cached, cacheKeyOf, getCachedMetadata } from './decorators/cached.js';
 export type { CachedOptions, CachedMetadata } from './decorators/cached.js';
 export type { CacheRef } from './decorators/cache-ref.js';
 export { InvalidatesTags, getInvalidatesTagsMetadata } from './decorators/invalidates-tags.js';
-export type { InvalidatesTagsOptions } from './decorators/invalidates-tags.js';
+export type { InvalidatesTagsOptions, InvalidatesTagsMetadata } from './decorators/invalidates-tags.js';
+export { RateLimited, peekRateLimit, getRateLimitedMetadata } from './decorators/rate-limited.js';
+export type { RateLimitedOptions } from './decorators/rate-limited.js';
+export type { RateLimitAlgorithm, RateLimitDecision } from './ratelimit/algorithms.js';
+export type { RateLimitState, OnRedisDown } from './ratelimit/rate-limiter.js';
+export { runWithContext, currentContext } from './ratelimit/request-context.js';
+export type { RequestContext } from './ratelimit/request-context.js';
 export type { DualMethodDecorator } from './decorators/method-decorator.js';
 export {
   TierCacheError,

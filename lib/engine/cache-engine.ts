@@ -10,6 +10,7 @@ import { RELEASE_LOCK, RENEW_LOCK } from '../lock/lock-scripts.js';
 import { BUMP_TAG, ENSURE_TAG } from '../tags/tag-scripts.js';
 import { TagMirror } from '../tags/tag-mirror.js';
 import { MemoryTier } from '../tiers/memory-tier.js';
+import type { RedisScript } from '../tiers/redis-script.js';
 import { RedisTier, UNAVAILABLE } from '../tiers/redis-tier.js';
 import { coarseClock, systemClock, type Clock } from './clock.js';
 import { Entry } from './entry.js';
@@ -415,6 +416,21 @@ export class CacheEngine {
       index.set(indexKey, entry);
     }
     return entry.promise;
+  }
+
+  /**
+   * Runs a one-key script (the rate limiters') on L2, bounded by `redisTimeout` and the breaker.
+   * `undefined` when there is no L2 at all; UNAVAILABLE when Redis cannot answer. @internal
+   */
+  runScript(script: RedisScript, key: string, args: readonly (string | number)[]): Promise<unknown> | undefined {
+    if (this.#l2 === undefined) return undefined;
+    if (!this.#l2.usable) return Promise.resolve(UNAVAILABLE);
+    return this.#l2.script(script, key, args, this.defaults.redisTimeout);
+  }
+
+  /** The clock the engine reads, for the in-process rate limiter. @internal */
+  get clock(): Clock {
+    return this.#clock;
   }
 
   /** The whole flow of one call from the L1 lookup on. @internal */

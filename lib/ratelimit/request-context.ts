@@ -1,0 +1,26 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What a request tells the code that runs for it: who the client is, and what was decided. */
+export interface RequestContext {
+  /** The client the rate limiters key on by default (the Koa middleware sets `ctx.ip`). */
+  readonly clientId?: string;
+  /** Filled by `@RateLimited` calls made in the request: the HTTP layer turns them into RateLimit headers. */
+  readonly rateLimits?: { name: string; limit: number; remaining: number; resetMs: number; windowMs: number }[];
+}
+
+/**
+ * The request context lives in an AsyncLocalStorage, created here but entered only by
+ * `runWithContext`: code that never calls it never pays for the promise hooks that
+ * AsyncLocalStorage turns on (on Node 20) for the whole process.
+ */
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `fn` inside a request context (the Koa middleware does this for every request). */
+export function runWithContext<T>(context: RequestContext, fn: () => T): T {
+  return storage.run({ rateLimits: [], ...context }, fn);
+}
+
+/** The context of the request being served, if any. */
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
