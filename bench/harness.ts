@@ -20,8 +20,12 @@ export interface BenchCase {
   readonly target?: number;
   /** About how long one sample runs. */
   readonly sampleMs: number;
-  /** Runs `ops` operations and resolves once all of them have completed. */
-  readonly run: (ops: number) => Promise<void>;
+  /**
+   * Runs `ops` operations and resolves once all of them have completed. A case that must do
+   * untimed work between operations (an invalidation before each sweep, say) times itself and
+   * resolves with the milliseconds its operations took; otherwise the whole call is timed.
+   */
+  readonly run: (ops: number) => Promise<void | number>;
 }
 
 /** Options of {@link runRounds}. */
@@ -113,8 +117,8 @@ async function sample(c: BenchCase, ops: number): Promise<number> {
 
 async function timed(c: BenchCase, ops: number): Promise<number> {
   const start = performance.now();
-  await c.run(ops);
-  return performance.now() - start;
+  const own = await c.run(ops);
+  return typeof own === 'number' ? own : performance.now() - start;
 }
 
 export function spread(values: readonly number[]): Spread {
@@ -128,8 +132,8 @@ export function spread(values: readonly number[]): Spread {
   };
 }
 
-/** Linear interpolation between the closest ranks (the default of R and NumPy). */
-function quantile(sorted: readonly number[], q: number): number {
+/** Linear interpolation between the closest ranks (the default of R and NumPy). `sorted` ascending. */
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const position = (sorted.length - 1) * q;
   const low = Math.floor(position);
@@ -194,6 +198,97 @@ export function formatMarkdownTable(results: readonly CaseResult[]): string {
   const out = [`| ${COLUMNS.join(' | ')} |`, `| ${COLUMNS.map((_, i) => (i === 0 || i === 4 ? '---' : '---:')).join(' | ')} |`];
   for (const row of tableRows(results)) {
     out.push(Array.isArray(row) ? `| ${row.join(' | ')} |` : `| **${row.group}** |${' |'.repeat(COLUMNS.length - 1)}`);
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- latency distributions
+
+/**
+ * A latency distribution measured across processes (not an ops/s case): every sample in
+ * milliseconds, with an optional ceiling for its p99.
+ */
+export interface LatencyResult {
+  readonly group: string;
+  readonly name: string;
+  /** Every sample, in milliseconds. */
+  readonly samples: readonly number[];
+  /** The p99 this row must not exceed, in milliseconds. */
+  readonly p99Target?: number;
+  /** A further condition of the row (method runs per key, nothing lost): true when it held. */
+  readonly condition?: { readonly text: string; readonly held: boolean };
+  /** One line on what was seen besides the distribution (counts, losses). */
+  readonly note?: string;
+}
+
+export interface LatencySummary {
+  readonly result: LatencyResult;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  /** Whether the p99 target and the condition, those that the row has, held. */
+  readonly met: boolean | undefined;
+}
+
+export function summarizeLatency(result: LatencyResult): LatencySummary {
+  const sorted = [...result.samples].sort((a, b) => a - b);
+  const p99 = quantile(sorted, 0.99);
+  const checks: boolean[] = [];
+  if (result.p99Target !== undefined) checks.push(p99 <= result.p99Target);
+  if (result.condition !== undefined) checks.push(result.condition.held);
+  return {
+    result,
+    p50: quantile(sorted, 0.5),
+    p99,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    met: checks.length === 0 ? undefined : checks.every(Boolean),
+  };
+}
+
+export function formatMs(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+export const LATENCY_COLUMNS = ['case', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'target', 'notes'] as const;
+
+function latencyRows(summaries: readonly LatencySummary[]): (string[] | { group: string })[] {
+  const rows: (string[] | { group: string })[] = [];
+  let group: string | undefined;
+  for (const s of summaries) {
+    const r = s.result;
+    if (r.group !== group) {
+      group = r.group;
+      rows.push({ group });
+    }
+    const parts: string[] = [];
+    if (r.p99Target !== undefined) parts.push(`p99 <= ${r.p99Target} ms`);
+    if (r.condition !== undefined) parts.push(r.condition.text);
+    const target = parts.length === 0 ? '' : `${parts.join(', ')}: ${s.met === true ? 'met' : 'NOT met'}`;
+    rows.push([r.name, String(r.samples.length), formatMs(s.p50), formatMs(s.p99), formatMs(s.max), target, r.note ?? '']);
+  }
+  return rows;
+}
+
+/** The latency rows as a plain-text table. */
+export function formatLatencyTable(summaries: readonly LatencySummary[]): string {
+  const rows = latencyRows(summaries);
+  const widths = LATENCY_COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => (Array.isArray(row) ? row[i]!.length : 0))));
+  const left = (i: number): boolean => i === 0 || i >= 5;
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  const out = [line(LATENCY_COLUMNS), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const row of rows) out.push(Array.isArray(row) ? line(row) : `\n${row.group}`);
+  return out.join('\n');
+}
+
+/** The latency rows as a markdown table. */
+export function formatMarkdownLatencyTable(summaries: readonly LatencySummary[]): string {
+  const out = [
+    `| ${LATENCY_COLUMNS.join(' | ')} |`,
+    `| ${LATENCY_COLUMNS.map((_, i) => (i === 0 || i >= 5 ? '---' : '---:')).join(' | ')} |`,
+  ];
+  for (const row of latencyRows(summaries)) {
+    out.push(Array.isArray(row) ? `| ${row.join(' | ')} |` : `| **${row.group}** |${' |'.repeat(LATENCY_COLUMNS.length - 1)}`);
   }
   return out.join('\n');
 }

@@ -1,9 +1,11 @@
 /**
  * L1 hits: the bare-await floor, raw lru-cache, `@Cached` with a numeric and with an object
- * argument, and `getOrSet`. Every loop has the same shape (`for` over `ops`, one `await` per
+ * argument, `@Cached` with 3 tags (as is, and with every hit the first one after an
+ * invalidation of an unrelated tag), and `getOrSet`. Every loop has the same shape (`for` over `ops`, one `await` per
  * call, key `i % 1000`) and is written out in its own function, so each call site stays
  * monomorphic and the comparison measures the call, not the loop.
  */
+import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { Cached, createCache } from '../../lib/index.js';
 import type { BenchCase } from '../harness.js';
@@ -12,6 +14,11 @@ import type { SampleTimes, Scenario } from './scenario.js';
 
 export const L1_GROUP = 'L1 hit, sequential (1,000 keys)';
 export const FLOOR = 'floor: async fn returning Map.get';
+export const UNTAGGED = '@Cached, 1 numeric arg';
+export const TAGGED = '@Cached, 1 numeric arg, 3 tags';
+export const TAGGED_AFTER_INVALIDATION = '@Cached, 3 tags, 1st hit after an unrelated invalidation';
+/** The tags of the tagged method: one per entry, two shared by all, as a catalogue would have. */
+const tagsOf = (id: number): string[] => [`product:${id}`, 'products', 'catalog'];
 
 export async function l1Scenario(times: SampleTimes): Promise<Scenario> {
   const cache = createCache({ namespace: 'bench-l1', l1: { maxEntries: 10_000 }, l2: false, defaults: { ttl: '1h' } });
@@ -22,6 +29,12 @@ export async function l1Scenario(times: SampleTimes): Promise<Scenario> {
       return makeProduct(id);
     }
 
+    // The same method with 3 tags: its hits must cost what the untagged ones do.
+    @Cached({ cache, tags: tagsOf })
+    async taggedProduct(id: number): Promise<Product> {
+      return makeProduct(id);
+    }
+
     @Cached({ cache })
     async find(query: { id: number; kind: string }): Promise<Product> {
       return makeProduct(query.id);
@@ -29,12 +42,26 @@ export async function l1Scenario(times: SampleTimes): Promise<Scenario> {
   }
   const catalog = new Catalog();
 
+  // Its own engine, so that the invalidations it makes before each sweep (which bump the
+  // engine's epoch) do not make the other cases' entries re-validate too.
+  const invalidated = createCache({ namespace: 'bench-l1-inv', l1: { maxEntries: 10_000 }, l2: false, defaults: { ttl: '1h' } });
+  class Revalidated {
+    @Cached({ cache: invalidated, tags: tagsOf })
+    async product(id: number): Promise<Product> {
+      return makeProduct(id);
+    }
+  }
+  const revalidated = new Revalidated();
+  let invalidations = 0;
+
   const map = new Map<number, Product>();
   const lru = new LRUCache<number, Product>({ max: 10_000 });
   for (let i = 0; i < KEYS; i++) {
     map.set(i, makeProduct(i));
     lru.set(i, makeProduct(i));
     await catalog.product(i);
+    await catalog.taggedProduct(i);
+    await revalidated.product(i);
     await catalog.find({ id: i, kind: 'x' });
     await cache.getOrSet(STRING_KEYS[i]!, async () => makeProduct(i));
   }
@@ -64,12 +91,43 @@ export async function l1Scenario(times: SampleTimes): Promise<Scenario> {
     },
     {
       group: L1_GROUP,
-      name: '@Cached, 1 numeric arg',
+      name: UNTAGGED,
       baseline: FLOOR,
       target: 1,
       sampleMs: times.l1,
       run: async (ops) => {
         for (let i = 0; i < ops; i++) await catalog.product(i % KEYS);
+      },
+    },
+    {
+      group: L1_GROUP,
+      name: TAGGED,
+      baseline: UNTAGGED,
+      target: 0.95,
+      sampleMs: times.l1,
+      run: async (ops) => {
+        for (let i = 0; i < ops; i++) await catalog.taggedProduct(i % KEYS);
+      },
+    },
+    {
+      // Every hit is the first of its entry since an invalidation (of a tag none of them
+      // carries): the engine's epoch moved, so each hit checks its 3 tag versions against the
+      // mirror once. The invalidation before each sweep of the 1,000 keys is not timed.
+      group: L1_GROUP,
+      name: TAGGED_AFTER_INVALIDATION,
+      baseline: UNTAGGED,
+      sampleMs: times.l1,
+      run: async (ops) => {
+        let elapsed = 0;
+        for (let done = 0; done < ops; done += KEYS) {
+          await invalidated.invalidateTags(['unrelated']);
+          invalidations++;
+          const sweep = Math.min(KEYS, ops - done);
+          const start = performance.now();
+          for (let i = 0; i < sweep; i++) await revalidated.product(i);
+          elapsed += performance.now() - start;
+        }
+        return elapsed;
       },
     },
     {
@@ -98,9 +156,15 @@ export async function l1Scenario(times: SampleTimes): Promise<Scenario> {
     check: () => {
       // Every call of a measured loop must have been a hit: a miss would measure the method.
       const stats = cache.stats();
-      const expected = 3 * KEYS;
+      const expected = 4 * KEYS;
       if (stats.factoryCalls !== expected) throw new Error(`L1 scenario: ${stats.factoryCalls} factory calls, expected ${expected} (the warm-up only)`);
+      const other = invalidated.stats();
+      if (other.factoryCalls !== KEYS) throw new Error(`L1 scenario: ${other.factoryCalls} factory calls after invalidations, expected ${KEYS} (the warm-up only)`);
+      if (invalidations === 0) throw new Error('L1 scenario: the invalidation case never invalidated');
     },
-    close: () => cache.close(),
+    close: async () => {
+      await cache.close();
+      await invalidated.close();
+    },
   };
 }

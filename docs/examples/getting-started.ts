@@ -29,7 +29,9 @@ export async function main(): Promise<void> {
   });
   setDefaultCache(cache);
   try {
-    console.log('L2:', (await cache.ready()).l2); // 'connected', 'unavailable' or 'disabled'
+    const { l2, bus } = await cache.ready(); // each 'connected', 'unavailable' or 'disabled'
+    console.log('L2:', l2, 'bus:', bus);
+    assert.equal(bus, redisUrl ? 'connected' : 'disabled'); // the bus is on whenever L2 is
 
     const products = new ProductService();
     console.log(await products.getProduct(1)); // a miss: the method runs

@@ -19,8 +19,12 @@ export async function main(): Promise<void> {
   cache.on('miss', ({ key }) => seen.push(`miss ${key}`));
   cache.on('hit', ({ key, tier }) => seen.push(`hit ${tier} ${key}`));
   cache.on('set', ({ key, source }) => seen.push(`set ${key} (${source})`));
-  cache.on('invalidate', ({ keys, reason }) => seen.push(`invalidate ${keys?.join(',') ?? '*'} (${reason})`));
+  cache.on('invalidate', ({ keys, tags, reason, remote }) =>
+    seen.push(`invalidate ${keys?.join(',') ?? tags?.join(',') ?? '*'} (${reason}${remote ? ', from another replica' : ''})`),
+  );
   cache.on('error', (error, { operation, key }) => seen.push(`error in ${operation} for ${key}: ${error.message}`));
+  cache.on('bus:connect', () => seen.push('bus connected'));
+  cache.on('bus:disconnect', ({ reason }) => seen.push(`bus lost: ${reason}`));
   try {
     await cache.ready();
     const users = new Users();
@@ -28,6 +32,7 @@ export async function main(): Promise<void> {
     await users.profile(1);
     await Promise.all([users.profile(2), users.profile(2), users.profile(2)]);
     await cache.delete('Users.profile:1');
+    await cache.invalidateTags(['users']);
     await cache.getOrSet('config', async () => ({ flags: ['a'] }));
 
     console.log(seen.join('\n'));
@@ -42,6 +47,13 @@ export async function main(): Promise<void> {
     assert.equal(profile?.misses, 2);
     assert.equal(stats.l1 === false ? 0 : stats.l1.entries, 2);
     assert.ok(seen.includes('hit l1 Users.profile:1'));
+    assert.deepEqual(
+      seen.filter((line) => line.startsWith('invalidate')),
+      ['invalidate Users.profile:1 (delete)', 'invalidate users (tags)'],
+    );
+    // The bus: subscribed during ready() with Redis; none without.
+    assert.equal(stats.bus.state, redisUrl ? 'connected' : 'disabled');
+    assert.equal(seen[0] === 'bus connected', Boolean(redisUrl));
   } finally {
     await cache.close();
   }

@@ -25,13 +25,11 @@ class RatesService {
   constructor(readonly upstream: Upstream) {}
 
   failing = false;
-  slowMs = 0;
 
   @Cached({ cache: () => cache, ttl: '10s', grace: '1h' })
   async current(): Promise<Rates> {
+    const ctx = refreshContext<Rates>(); // first, before any await: after one it is undefined
     if (this.failing) throw new Error('upstream down');
-    if (this.slowMs > 0) await new Promise((resolve) => setTimeout(resolve, this.slowMs));
-    const ctx = refreshContext<Rates>();
     const response = await this.upstream.get(ctx?.previous?.etag);
     if (response.status === 304 && ctx?.previous !== undefined) {
       ctx.keepPrevious(); // store the previous value afresh, with a new ttl
@@ -103,6 +101,13 @@ export async function main(): Promise<void> {
     clock.advance(11_000);
     const slow = async (): Promise<string> => new Promise((resolve) => setTimeout(() => resolve('v3'), 100));
     assert.equal(await cache.getOrSet('quote', slow, quote), 'v2'); // too slow: stale after 20 ms, v3 stored later
+
+    // refreshContext() belongs to the synchronous start of the method: after an await it is gone.
+    const late = await cache.getOrSet('late', async () => {
+      await Promise.resolve();
+      return refreshContext() === undefined;
+    });
+    assert.equal(late, true);
 
     // hardTimeout: no stale value at hand, the method is too slow: CacheTimeoutError.
     await assert.rejects(rates.report(), CacheTimeoutError);

@@ -1,7 +1,7 @@
 /**
- * Runs every example of `docs/` L1-only and against a private Redis, and checks that each page
- * shows its example file verbatim, so the documentation cannot drift from the code. The examples
- * assert what their page says.
+ * Runs every example of `docs/` L1-only and against a private Redis (the cluster example against
+ * a private three-master cluster too), and checks that each page shows its example file verbatim,
+ * so the documentation cannot drift from the code. The examples assert what their page says.
  */
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +11,13 @@ import { main as cachingAndKeys } from '../../docs/examples/caching-and-keys.js'
 import { main as failureBehaviour } from '../../docs/examples/failure-behaviour.js';
 import { main as gettingStarted } from '../../docs/examples/getting-started.js';
 import { main as observability } from '../../docs/examples/observability.js';
+import { main as rateLimiting } from '../../docs/examples/rate-limiting.js';
+import { main as redisCluster } from '../../docs/examples/redis-cluster.js';
+import { main as replicasAndConsistency } from '../../docs/examples/replicas-and-consistency.js';
+import { main as stampedeProtection } from '../../docs/examples/stampede-protection.js';
 import { main as staleWhileRevalidate } from '../../docs/examples/stale-while-revalidate-and-grace.js';
+import { main as tagsAndInvalidation } from '../../docs/examples/tags-and-invalidation.js';
+import { useCluster } from '../helpers/redis-cluster.js';
 import { useRedis } from '../helpers/redis-server.js';
 
 const examples: Record<string, () => Promise<void>> = {
@@ -20,6 +26,16 @@ const examples: Record<string, () => Promise<void>> = {
   'stale-while-revalidate-and-grace': staleWhileRevalidate,
   'failure-behaviour': failureBehaviour,
   observability,
+  'rate-limiting': rateLimiting,
+  'tags-and-invalidation': tagsAndInvalidation,
+  'replicas-and-consistency': replicasAndConsistency,
+  'stampede-protection': stampedeProtection,
+  'redis-cluster': redisCluster,
+};
+
+/** The examples that also run against a Redis Cluster (`REDIS_CLUSTER`). */
+const clusterExamples: Record<string, () => Promise<void>> = {
+  'redis-cluster': redisCluster,
 };
 
 /** The repository root: the first ancestor of this compiled file that holds the docs. */
@@ -33,19 +49,32 @@ function repositoryRoot(): string {
   return dir;
 }
 
-/** Runs `fn` with `REDIS_URL` set to `url` (or unset) and console.log silenced, restoring both. */
-async function run(fn: () => Promise<void>, url: string | undefined): Promise<void> {
-  const saved = process.env['REDIS_URL'];
+/** What an example is given: `REDIS_URL`, `REDIS_CLUSTER` (seed nodes, `host:port,...`), or neither. */
+interface Target {
+  REDIS_URL?: string;
+  REDIS_CLUSTER?: string;
+}
+
+/** Runs `fn` with the variables of `target` set (the others unset) and console.log silenced, restoring all. */
+async function run(fn: () => Promise<void>, target: Target): Promise<void> {
+  const names = ['REDIS_URL', 'REDIS_CLUSTER'] as const;
+  const saved = names.map((name) => process.env[name]);
   const log = console.log;
-  if (url === undefined) delete process.env['REDIS_URL'];
-  else process.env['REDIS_URL'] = url;
+  for (const name of names) {
+    const value = target[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
   console.log = () => {};
   try {
     await fn();
   } finally {
     console.log = log;
-    if (saved === undefined) delete process.env['REDIS_URL'];
-    else process.env['REDIS_URL'] = saved;
+    names.forEach((name, i) => {
+      const value = saved[i];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    });
   }
 }
 
@@ -63,14 +92,22 @@ describe('docs/examples', () => {
 
   describe('without Redis', () => {
     for (const [name, main] of Object.entries(examples)) {
-      it(`${name} runs and its assertions hold`, () => run(main, undefined));
+      it(`${name} runs and its assertions hold`, () => run(main, {}));
     }
   });
 
   describe('with REDIS_URL', () => {
     const redis = useRedis();
     for (const [name, main] of Object.entries(examples)) {
-      it(`${name} runs and its assertions hold`, () => run(main, redis().url));
+      it(`${name} runs and its assertions hold`, () => run(main, { REDIS_URL: redis().url }));
+    }
+  });
+
+  describe('with REDIS_CLUSTER', () => {
+    const cluster = useCluster();
+    for (const [name, main] of Object.entries(clusterExamples)) {
+      it(`${name} runs and its assertions hold`, () =>
+        run(main, { REDIS_CLUSTER: cluster().nodes.map(({ host, port }) => `${host}:${port}`).join(',') }));
     }
   });
 });
