@@ -29,12 +29,16 @@ export interface RateLimitedOptions<Args extends unknown[] = any[]> {
 }
 
 const KNOWN = new Set(['limit', 'window', 'algorithm', 'key', 'cost', 'onRedisDown', 'name', 'cache']);
-/** The bucket of calls made outside any request when no `key` is given: one for the method. */
-const SHARED_BUCKET = '*';
+/**
+ * The bucket of calls made outside any request when no `key` is given: one for the method. Empty,
+ * which no client id or key can be, so none can drain it (or be drained by it).
+ */
+const SHARED_BUCKET = '';
 
 interface Limited {
-  limiter: RateLimiter | undefined;
   readonly options: RateLimitedOptions;
+  /** The method's limiter, created once the declaring class is known. */
+  readonly limiterFor: (self: unknown) => RateLimiter;
 }
 
 const limitedMethods = new WeakMap<object, Limited>();
@@ -63,16 +67,18 @@ export function RateLimited<Args extends unknown[] = any[]>(options: RateLimited
   const metadata = Object.freeze({ ...options });
 
   return dualMethodDecorator<Args>('@RateLimited', 'ratelimited', metadata, (method, site) => {
-    const limited: Limited = { limiter: undefined, options: options as RateLimitedOptions };
+    let limiter: RateLimiter | undefined;
     const limiterFor = (self: unknown): RateLimiter => {
-      if (limited.limiter === undefined) {
-        const owner = site.declaringClass ?? (self as { constructor?: AnyFunction } | null)?.constructor;
-        const methodName = String(site.methodName);
-        // A named policy is one set of buckets wherever the name is used; else the method's own.
-        limited.limiter = new RateLimiter(settings, name ?? methodName, name ?? `${owner?.name ?? 'anonymous'}.${methodName}`);
-      }
-      return limited.limiter;
+      if (limiter !== undefined) return limiter;
+      const owner = site.declaringClass ?? (self as { constructor?: AnyFunction } | null)?.constructor;
+      const methodName = String(site.methodName);
+      // A named policy is one set of buckets wherever the name is used; else the method's own,
+      // which is only known (and kept) once the declaring class is.
+      const made = new RateLimiter(settings, name ?? methodName, name ?? `${owner?.name ?? 'anonymous'}.${methodName}`);
+      if (name !== undefined || owner !== undefined) limiter = made;
+      return made;
     };
+    const limited: Limited = { options: options as RateLimitedOptions, limiterFor };
     const wrapper = async function rateLimited(this: unknown, ...args: unknown[]): Promise<unknown> {
       const engine = requireEngine(engineOf(), '@RateLimited');
       const limiter = limiterFor(this);
@@ -86,14 +92,16 @@ export function RateLimited<Args extends unknown[] = any[]>(options: RateLimited
     };
     Object.defineProperty(wrapper, 'name', { value: method.name });
     limitedMethods.set(wrapper, limited);
-    limited.limiter = site.declaringClass === undefined ? undefined : limiterFor(undefined);
     return wrapper as AnyFunction;
   });
 }
 
 /** The bucket of a call: the `key` option, else the request's client, else one bucket for the method. */
 function bucketOf(keyOf: ((...args: unknown[]) => string) | undefined, args: unknown[]): string {
-  if (keyOf === undefined) return currentContext()?.clientId ?? SHARED_BUCKET;
+  if (keyOf === undefined) {
+    const clientId = currentContext()?.clientId;
+    return clientId === undefined || clientId === '' ? SHARED_BUCKET : clientId;
+  }
   const key = keyOf(...args);
   if (typeof key !== 'string' || key.length === 0) throw new CacheKeyError(`the key function of @RateLimited returned ${describe(key)}, not a non-empty string`);
   return key;
@@ -109,7 +117,7 @@ export async function peekRateLimit<Args extends unknown[]>(method: (...args: Ar
   while (typeof current === 'function' && (limited = limitedMethods.get(current)) === undefined) current = innerOfWrapper(current);
   if (limited === undefined) throw new CacheConfigError('peekRateLimit takes a method decorated with @RateLimited', { option: 'method' });
   const engine = requireEngine(cacheResolver(limited.options.cache)(), '@RateLimited');
-  const limiter = limited.limiter ?? (limited.limiter = new RateLimiter(resolveRateLimitSettings(limited.options), limited.options.name ?? method.name, method.name));
+  const limiter = limited.limiterFor(undefined);
   const cost = limited.options.cost ?? 1;
   return limiter.peek(engine, bucketOf(limited.options.key as ((...a: unknown[]) => string) | undefined, args), typeof cost === 'function' ? checkCost(cost(...args), limiter.settings.limit) : cost);
 }

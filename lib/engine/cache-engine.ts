@@ -6,8 +6,8 @@ import { RecoveryQueue, type RecoveryOp } from '../bus/recovery-queue.js';
 import type { Codec } from '../codec/codec.js';
 import { CacheConfigError, CacheKeyError, CacheTimeoutError, SerializationError } from '../errors.js';
 import { Flight } from '../lock/flight.js';
-import { RELEASE_LOCK, RENEW_LOCK } from '../lock/lock-scripts.js';
-import { BUMP_TAG, ENSURE_TAG } from '../tags/tag-scripts.js';
+import { ACQUIRE_LOCK, RELEASE_LOCK, RENEW_LOCK } from '../lock/lock-scripts.js';
+import { BUMP_TAG, ENSURE_TAG, INITIAL_TAG_VERSION } from '../tags/tag-scripts.js';
 import { TagMirror } from '../tags/tag-mirror.js';
 import { MemoryTier } from '../tiers/memory-tier.js';
 import type { RedisScript } from '../tiers/redis-script.js';
@@ -99,6 +99,8 @@ export class CacheEngine {
   readonly #recovery = new RecoveryQueue(MAX_RECOVERY_OPS);
   readonly #emitter = new EventEmitter();
   readonly #flights = new Map<string, Flight>();
+  /** The L2 reads of `get()` under way, by key, so an invalidation can stop their L1 fill. */
+  readonly #readers = new Map<string, Set<Flight>>();
   readonly #fillWaiters = new Map<string, Set<() => void>>();
   readonly #direct = new Counters();
   readonly #methods = new Map<string, Counters>();
@@ -218,13 +220,24 @@ export class CacheEngine {
         return local.value as T;
       }
     }
+    // Watched like a load, so a delete, set or clear of `key` during the read stops the L1 fill
+    // (a tag invalidation is caught by the mirror check of #fillL1).
     const flight = new Flight();
-    const remote = await this.#readL2(key, this.defaults.redisTimeout, flight);
+    let readers = this.#readers.get(key);
+    if (readers === undefined) this.#readers.set(key, (readers = new Set()));
+    readers.add(flight);
+    let remote: Entry | undefined;
+    try {
+      remote = await this.#readL2(key, this.defaults.redisTimeout, flight);
+    } finally {
+      readers.delete(flight);
+      if (readers.size === 0 && this.#readers.get(key) === readers) this.#readers.delete(key);
+    }
     if (remote !== undefined) {
       const now = this.#clock.now();
       if (now < remote.freshUntil || (allowStale && now < remote.staleUntil)) {
         this.#direct.l2Hits++;
-        if (this.#flights.get(key)?.invalidated !== true) this.#fillL1(remote, undefined);
+        if (!flight.invalidated) this.#fillL1(remote, undefined);
         return remote.value as T;
       }
     }
@@ -292,7 +305,7 @@ export class CacheEngine {
    * buckets are not touched.
    */
   async clear(): Promise<void> {
-    for (const flight of this.#flights.values()) flight.invalidated = true;
+    this.#invalidateAll();
     this.#l1?.clear();
     const generation = this.#l2Usable() ? await this.#l2!.incr(this.#generationKey(), this.defaults.redisTimeout) : UNAVAILABLE;
     if (generation === UNAVAILABLE) {
@@ -455,7 +468,8 @@ export class CacheEngine {
       }
     }
     const flight = this.#flights.get(key);
-    if (flight !== undefined) {
+    // A load that an invalidation overtook may return what it read before: a new call starts its own.
+    if (flight !== undefined && !flight.invalidated) {
       load.counters.coalesced++;
       if (flight.produced !== undefined) return this.#answer(key, flight.produced, o, flight.stale, flight);
       // No answer yet means the method for this key is calling itself for the same key: it would wait forever.
@@ -513,7 +527,7 @@ export class CacheEngine {
   /** Serves a stale L1 entry: joins the refresh under way, or starts one. */
   #serveStale(key: string, o: ResolvedEntryOptions, load: Load, entry: Entry): Promise<unknown> {
     let flight = this.#flights.get(key);
-    if (flight === undefined) {
+    if (flight === undefined || flight.invalidated) {
       flight = new Flight();
       flight.tags = o.tags;
       flight.stale = entry;
@@ -610,12 +624,17 @@ export class CacheEngine {
     if (!flight.l2Failed && this.#l2Usable()) {
       const lockKey = `${this.#redisKey(key)}:lock`;
       const token = randomBytes(12).toString('base64url');
-      const deadline = Date.now() + o.lockTimeout;
+      let holder: string | undefined;
+      let deadline = 0;
       let backoff = LOCK_BACKOFF_MS;
       let waited = false;
       for (;;) {
-        const taken = await this.#l2!.setIfAbsent(lockKey, token, o.lockTimeout, o.redisTimeout);
-        if (taken === 'OK') {
+        const reply = await this.#l2!.script(ACQUIRE_LOCK, lockKey, [token, o.lockTimeout], o.redisTimeout);
+        if (!Array.isArray(reply)) {
+          flight.l2Failed = true; // no answer: the method runs, and nothing more is asked of Redis in this flight
+          break;
+        }
+        if (reply[0] === 1) {
           lock = { key: lockKey, token };
           // Taken after waiting: the holder may have stored the value and released the lock
           // between our last read and our SET, so read once more before running the method.
@@ -628,13 +647,27 @@ export class CacheEngine {
           }
           break;
         }
-        if (taken === UNAVAILABLE || flight.invalidated) break;
+        if (flight.invalidated) break;
         if (!waited) {
           waited = true;
           load.counters.lockWaits++;
         }
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) break;
+        // lockTimeout is counted per holder: a waiter that took over after a holder died gets its own.
+        if (reply[1] !== holder) {
+          holder = reply[1] as string;
+          deadline = Date.now() + o.lockTimeout;
+        }
+        let remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          // The same holder for lockTimeout. A live one renews every lockTimeout/3, so its lock keeps
+          // about two thirds of lockTimeout or more: less means it died, and its lock expires within
+          // that time, after which one waiter takes over. A live holder slower than lockTimeout is
+          // not waited for any longer: the method runs here too.
+          const ttl = Number(reply[2]);
+          if (!(ttl > 0 && ttl < o.lockTimeout * 0.6)) break;
+          remaining = ttl + 5;
+          deadline = Date.now() + remaining;
+        }
         await this.#waitForFill(key, Math.min(backoff, remaining));
         backoff = Math.min(backoff * 2, LOCK_BACKOFF_MAX_MS);
         const remote = await this.#freshFromL2(key, o, load, flight);
@@ -827,8 +860,8 @@ export class CacheEngine {
     for (let i = 0; i < versions.length; i++) {
       const version = versions[i];
       if (version === UNAVAILABLE) return false;
-      const current = version ?? '0';
-      if (this.#mirror.set(entry.tags[i]!, current)) this.epoch++;
+      // The mirror may already hold a newer version (a bus message overtook this reply): the newer wins.
+      const current = this.#merge(entry.tags[i]!, version ?? INITIAL_TAG_VERSION);
       if (current !== entry.tagVersions[i]) return false;
     }
     return true;
@@ -855,41 +888,46 @@ export class CacheEngine {
     for (let i = 0; i < tags.length; i++) {
       const version = read[i];
       if (typeof version !== 'string') return undefined;
-      if (this.#mirror.set(tags[i]!, version)) this.epoch++;
-      versions.push(version);
+      versions.push(this.#merge(tags[i]!, version));
     }
     return versions;
   }
 
   /** New versions for `tags` in Redis, then in the mirror, then on the bus. Returns the tags that reached Redis. */
   async #bumpTags(tags: readonly string[]): Promise<string[]> {
-    const versions = tags.map(() => newVersion());
     this.epoch++;
     if (this.#l2 === undefined) {
       // L1 only: versions live in this process alone.
-      tags.forEach((tag, i) => this.#mirror.set(tag, versions[i]!));
+      for (const tag of tags) this.#mirror.set(tag, newVersion());
       return [...tags];
     }
     const life = this.defaults.ttl + this.defaults.grace + this.defaults.lockTimeout + TAG_LIFETIME_MARGIN_MS;
     const results = this.#l2Usable()
-      ? await Promise.all(tags.map((tag, i) => this.#l2!.script(BUMP_TAG, this.#tagKey(tag), [versions[i]!, life], this.defaults.redisTimeout)))
+      ? await Promise.all(tags.map((tag) => this.#l2!.script(BUMP_TAG, this.#tagKey(tag), [life], this.defaults.redisTimeout)))
       : tags.map(() => UNAVAILABLE);
     const bumped: string[] = [];
-    const bumpedVersions: string[] = [];
+    const versions: string[] = [];
     tags.forEach((tag, i) => {
-      if (results[i] === UNAVAILABLE) {
+      const version = results[i];
+      if (typeof version === 'string') {
+        this.#mirror.set(tag, version);
+        bumped.push(tag);
+        versions.push(version);
+      } else {
         // Version unknown until the replay: out of the mirror, so every entry carrying the tag fails its check.
         this.#mirror.delete(tag);
         this.#queue({ kind: 'tag', tag });
-      } else {
-        this.#mirror.set(tag, versions[i]!);
-        bumped.push(tag);
-        bumpedVersions.push(versions[i]!);
       }
     });
     this.epoch++;
-    if (bumped.length > 0) void this.#publish({ i: this.#instanceId, t: 'tags', g: bumped, v: bumpedVersions });
+    if (bumped.length > 0) void this.#publish({ i: this.#instanceId, t: 'tags', g: bumped, v: versions });
     return bumped;
+  }
+
+  /** Records a version read from Redis; returns the newest the mirror knows (bumping the epoch if it moved). */
+  #merge(tag: string, version: string): string {
+    if (this.#mirror.set(tag, version)) this.epoch++;
+    return this.#mirror.get(tag) ?? version;
   }
 
   async #deleteKeys(keys: readonly string[], reason: 'delete'): Promise<void> {
@@ -982,7 +1020,7 @@ export class CacheEngine {
         break;
       }
       case 'clear':
-        for (const flight of this.#flights.values()) flight.invalidated = true;
+        this.#invalidateAll();
         this.#setGeneration(message.n);
         this.#l1?.clear();
         this.#emit('invalidate', { reason: 'clear', remote: true });
@@ -1004,6 +1042,8 @@ export class CacheEngine {
     this.epoch++;
     this.#busWasUp = true;
     this.#emit('bus:connect');
+    // A clear() heard by no one while the bus was down changed the generation: read it again.
+    if (this.#generation !== undefined) void this.#onRedisReady(false);
     if (this.#recovery.size > 0) void this.#replay();
   }
 
@@ -1081,10 +1121,11 @@ export class CacheEngine {
    * After every (re)connection: re-read the generation (a `clear()` may have happened meanwhile),
    * close the breaker, and replay what was queued while Redis was away.
    */
-  async #onRedisReady(): Promise<void> {
+  async #onRedisReady(reconnected = true): Promise<void> {
     const l2 = this.#l2;
     if (l2 === undefined || l2.client.status !== 'ready' || this.#closed) return;
-    this.#generation = undefined;
+    // After a reconnection the old generation cannot be trusted until it is read again.
+    if (reconnected) this.#generation = undefined;
     try {
       const raw = await withTimeout(l2.client.get(this.#generationKey()), this.defaults.redisTimeout);
       this.#setGeneration(raw === null ? 0 : Number(raw));
@@ -1133,15 +1174,26 @@ export class CacheEngine {
     if (this.#flights.get(key) === flight) this.#flights.delete(key);
   }
 
+  #invalidateAll(): void {
+    for (const flight of this.#flights.values()) flight.invalidated = true;
+    for (const readers of this.#readers.values()) for (const reader of readers) reader.invalidated = true;
+  }
+
   #invalidateFlight(key: string): void {
     const flight = this.#flights.get(key);
     if (flight !== undefined) flight.invalidated = true;
+    const readers = this.#readers.get(key);
+    if (readers !== undefined) for (const reader of readers) reader.invalidated = true;
   }
 }
 
-/** A tag version: random, so a version can never come back after its key expired. */
+/**
+ * A tag version made in this process (L1-only engines): greater than every earlier one, and
+ * than any a previous process could have made, so a forgotten tag never gets an old version back.
+ */
+let localVersion = Date.now() * 1_000;
 function newVersion(): string {
-  return randomBytes(9).toString('base64url');
+  return String(++localVersion);
 }
 
 function checkKey(key: unknown): asserts key is string {

@@ -142,10 +142,11 @@ export class RateLimiter {
 }
 
 /**
- * A key part as it goes into a bucket key: `%`, `:`, `{` and `}` escaped so that no user key can
+ * A key part as it goes into a bucket key: `%`, `:`, `{`, `}` and `#` escaped so that no user key can
  * reach into another bucket or break the cluster hash tag; long parts replaced by their SHA-256.
  */
 export function escapeKeyPart(part: string): string {
-  const escaped = part.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // '#' too: an escaped part can then never look like the hashed form of a long one.
+  const escaped = part.replace(/[%:{}#]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return escaped.length <= MAX_KEY_PART ? escaped : `#${createHash('sha256').update(part).digest('base64url')}`;
 }

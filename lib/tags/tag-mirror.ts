@@ -1,9 +1,11 @@
 import { LRUCache } from 'lru-cache';
+import { newerVersion } from './tag-scripts.js';
 
 /**
  * This replica's copy of the tag versions kept in Redis, kept current by the bus. Bounded: a
- * tag that fell out is read from Redis again. A version is an opaque token compared for
- * equality only, never ordered, so no clock and no counter has to agree across processes.
+ * tag that fell out is read from Redis again. Versions only grow (see BUMP_TAG): the mirror keeps
+ * the highest it has seen, so a reply that was overtaken by a bus message, or two invalidations
+ * of one tag racing on two replicas, cannot move it back to an older version.
  */
 export class TagMirror {
   readonly #versions: LRUCache<string, string>;
@@ -16,11 +18,22 @@ export class TagMirror {
     return this.#versions.get(tag);
   }
 
-  /** Records a version; true when it differs from what the mirror held (entries must be re-checked). */
+  /**
+   * Records a version unless the mirror already holds a newer one. True when a version the
+   * mirror held was replaced (entries validated against it must be re-checked); a tag the mirror
+   * did not hold validated no entry, so adding it changes nothing.
+   */
   set(tag: string, version: string): boolean {
-    if (this.#versions.get(tag) === version) return false;
+    const held = this.#versions.get(tag);
+    if (held !== undefined && !newerVersion(version, held)) return false;
     this.#versions.set(tag, version);
-    return true;
+    return held !== undefined;
+  }
+
+  /** The version the mirror holds for `tag`, or `version` if that is newer (and then recorded). */
+  merge(tag: string, version: string): string {
+    this.set(tag, version);
+    return this.#versions.get(tag)!;
   }
 
   /** Versions of all of `tags`, or undefined if one is not mirrored. */

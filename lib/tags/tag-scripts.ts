@@ -2,7 +2,7 @@ import { RedisScript } from '../tiers/redis-script.js';
 
 /**
  * The version a tag has while it was never invalidated (or since its key expired, which can only
- * happen once no live entry carries it: see ENSURE_TAG).
+ * happen once no live entry carries it: see ENSURE_TAG). Versions are decimal integers.
  */
 export const INITIAL_TAG_VERSION = '0';
 
@@ -24,13 +24,26 @@ return v`,
 );
 
 /**
- * Invalidates a tag: a new random version (ARGV[1]), and a TTL at least ARGV[2] ms, never shortened.
+ * Invalidates a tag: a new version, strictly greater than the one it replaces and than any it
+ * ever had (Redis's clock in microseconds, or the old version + 1), and a TTL of at least
+ * ARGV[1] ms, never shortened. Ordered versions let every replica keep the highest it has seen,
+ * so a late reply or two replicas invalidating at once can never move a mirror backwards.
  * O(1) per tag whatever the number of entries that carry it.
  */
 export const BUMP_TAG = new RedisScript(
   'tag:bump',
-  `local ttl = redis.call('PTTL', KEYS[1])
-if ttl < tonumber(ARGV[2]) then ttl = tonumber(ARGV[2]) end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
-return ARGV[1]`,
+  `local t = redis.call('TIME')
+local v = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local old = tonumber(redis.call('GET', KEYS[1]) or '0')
+if old and old >= v then v = old + 1 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[1]) then ttl = tonumber(ARGV[1]) end
+local version = string.format('%.0f', v)
+redis.call('SET', KEYS[1], version, 'PX', ttl)
+return version`,
 );
+
+/** Orders two versions (decimal integers, '0' for never invalidated). */
+export function newerVersion(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}

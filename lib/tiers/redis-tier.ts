@@ -114,11 +114,6 @@ export class RedisTier {
     return this.#guard('set', timeoutMs, () => this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))));
   }
 
-  /** SET NX PX: 'OK' when this call created the key (took the lock), null when it existed. */
-  setIfAbsent(key: string, value: string, ttlMs: number, timeoutMs: number): Promise<'OK' | null | Unavailable> {
-    return this.#guard('set-nx', timeoutMs, () => this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'));
-  }
-
   del(key: string, timeoutMs: number): Promise<number | Unavailable> {
     return this.#guard('del', timeoutMs, () => this.client.del(key));
   }
