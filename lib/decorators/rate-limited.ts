@@ -72,11 +72,14 @@ export function RateLimited<Args extends unknown[] = any[]>(options: RateLimited
       if (limiter !== undefined) return limiter;
       const owner = site.declaringClass ?? (self as { constructor?: AnyFunction } | null)?.constructor;
       const methodName = String(site.methodName);
+      if (owner === undefined && name === undefined) {
+        // Standard decorators learn the class at its first construction: before that, the bucket is unknown.
+        throw new CacheConfigError('the bucket of this method is not known yet: construct an instance first, or give @RateLimited a `name`', { option: 'name' });
+      }
       // A named policy is one set of buckets wherever the name is used; else the method's own,
       // which is only known (and kept) once the declaring class is.
-      const made = new RateLimiter(settings, name ?? methodName, name ?? `${owner?.name ?? 'anonymous'}.${methodName}`);
-      if (name !== undefined || owner !== undefined) limiter = made;
-      return made;
+      limiter = new RateLimiter(settings, name ?? methodName, name ?? `${owner?.name ?? 'anonymous'}.${methodName}`);
+      return limiter;
     };
     const limited: Limited = { options: options as RateLimitedOptions, limiterFor };
     const wrapper = async function rateLimited(this: unknown, ...args: unknown[]): Promise<unknown> {

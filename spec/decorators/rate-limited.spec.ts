@@ -293,7 +293,7 @@ describe('@RateLimited (standard decorators)', () => {
         for (const key of keys) expect(key, key).to.match(/^[^{}]+:rl:\{[^{}]+\}:token-bucket$/);
       });
 
-      it('[BUG lib/ratelimit/rate-limiter.ts escapeKeyPart] a short key that looks like a digest collides with the hashed long key', async () => {
+      it('a short key that looks like the digest of a long one does not share its bucket', async () => {
         // Parts longer than 128 characters become `#` + base64url(SHA-256(part)); '#' is not
         // escaped, so the literal key `#<that digest>` (44 characters) names the same bucket.
         const { createHash } = await import('node:crypto');
@@ -307,7 +307,7 @@ describe('@RateLimited (standard decorators)', () => {
         expect(await independent(() => a.get(long), () => a.get(lookalike)), 'the look-alike key has a bucket of its own').to.equal(true);
       });
 
-      it("[BUG lib/decorators/rate-limited.ts bucketOf] the client id '*' shares the bucket of every call made outside a request", async () => {
+      it("a client id cannot reach the bucket of the calls made outside a request", async () => {
         class A {
           @RateLimited({ limit: 1, window: '1m', cache: () => cache })
           async get(): Promise<void> {}
@@ -348,7 +348,7 @@ describe('@RateLimited (standard decorators)', () => {
         expectConfigError(await rejectionOf(peekRateLimit(new Api().get)), 'method');
       });
 
-      it('[BUG lib/decorators/rate-limited.ts peekRateLimit] a peek before the first call reads the same bucket as the calls of another replica', async () => {
+      it('a peek before the first call reads the bucket that the calls of another replica use', async () => {
         // Two decorations of the same class, as in two replicas of one service.
         const replica = () => {
           class Quota {
@@ -367,6 +367,30 @@ describe('@RateLimited (standard decorators)', () => {
         expect((await peekRateLimit(second.use)).remaining, 'the shared bucket is empty').to.equal(0);
         expect(await admitted(() => second.use()), 'a third call in total').to.equal(false);
       });
+    });
+
+    it('a peek on the prototype before any instance exists refuses, or reads the bucket the calls use', async () => {
+      // Standard decorators learn the declaring class at the first construction. Before that, the
+      // bucket of `Class.method` is unknown: a peek must not report another (phantom) bucket.
+      const replica = () => {
+        class Quota {
+          @RateLimited({ limit: 2, window: '1m', cache: () => cache })
+          async use(): Promise<string> {
+            return 'used';
+          }
+        }
+        return Quota;
+      };
+      const [First, Second] = [replica(), replica()];
+      const first = new First();
+      await first.use();
+      await first.use();
+      const peeked = await peekRateLimit(Second.prototype.use).then(
+        (state) => state,
+        (error: unknown) => error,
+      );
+      // Either an error that says the class is not known yet, or the shared bucket's real state.
+      if (!(peeked instanceof CacheConfigError)) expect(peeked, 'the peek reads the bucket Quota.use').to.deep.include({ remaining: 0, allowed: false });
     });
 
     it('a method that does not return a promise is a CacheConfigError at the call', async () => {

@@ -332,8 +332,8 @@ describe('rate-limit algorithms', () => {
     }
 
     it('sliding window: within its stated error of the true count of the last window', () => {
-      // The stated error of the weighted two-window estimate: it counts the previous window's calls
-      // as if they had been spread evenly over it. So:
+      // The stated error of the weighted two-window estimate (docs/rate-limiting-sliding-window.md):
+      // it counts the previous window's calls as if they had been spread evenly over it. So:
       // (1) under steady traffic the calls admitted in ANY trailing window stay within [limit − 1, limit];
       // (2) calls bunched at the END of the previous window are under-counted: a trailing window
       //     can hold up to limit × (1 + elapsed / window) < 2 × limit calls;
@@ -368,17 +368,28 @@ describe('rate-limit algorithms', () => {
       const afterBurst = trailing(admitted, LOCAL_START + window, LOCAL_START + 2 * window);
       expect(afterBurst, 'window 1, after a burst at the start of window 0').to.deep.equal({ lowest: 2, highest: limit - 1 });
 
-      // (2) `limit` calls in the last millisecond of window 0, then a flood at mid window 1.
-      let worst = decide('sliding-window', undefined, LOCAL_START + window - 1, limit, window, limit, true).state;
-      let more = 0;
-      for (let i = 0; i < 2 * limit; i++) {
-        const result = decide('sliding-window', worst, LOCAL_START + 1.5 * window, limit, window, 1, true);
-        worst = result.state;
-        if (result.decision.allowed) more++;
-      }
-      // The estimate counts half of window 0 (5), so 5 more pass: 15 calls within half a window.
-      expect(more).to.equal(limit / 2);
-      expect(limit + more).to.be.below(2 * limit);
+      // (2) and (3) with the examples of docs/rate-limiting-sliding-window.md ("The approximation
+      // error"), limit 100, window 1 s:
+      const admits = (state: BucketState | undefined, at: number, calls: number): { admitted: number; state: BucketState | undefined } => {
+        let admitted = 0;
+        for (let i = 0; i < calls; i++) {
+          const result = decide('sliding-window', state, LOCAL_START + at, 100, window, 1, true);
+          state = result.state;
+          if (result.decision.allowed) admitted++;
+        }
+        return { admitted, state };
+      };
+      // Over-admission: 100 calls at 0.9999 s, then 99 at 1.9998 s are all admitted: 199 within one second.
+      const late = admits(undefined, 999.9, 100);
+      expect(late.admitted).to.equal(100);
+      expect(admits(late.state, 1999.8, 150).admitted, 'at 1.9998 s after 100 at 0.9999 s').to.equal(99);
+      // Under-admission: 100 calls at 1.000 s; at 2.0001 s none is admitted though none happened
+      // in the last second; half a window later, 50 are.
+      const early = admits(undefined, 1000, 100);
+      expect(early.admitted).to.equal(100);
+      const next = admits(early.state, 2000.1, 10);
+      expect(next.admitted, 'at 2.0001 s after 100 at 1.000 s').to.equal(0);
+      expect(admits(next.state, 2500, 100).admitted, 'at 2.5 s').to.equal(50);
     });
   });
 

@@ -163,7 +163,7 @@ describe('@RateLimited when Redis goes down', function () {
     const down = await fire(20, () => s.api.get());
     expect(down, 'with Redis down').to.deep.include({ admitted: 20, refused: 0, errors: [] });
     expect(down.slowestMs).to.be.below(FAST_MS);
-    expect(await peekRateLimit(s.api.get)).to.deep.include({ allowed: true, source: 'none' });
+    expect(await peekRateLimit(s.api.get)).to.deep.include({ allowed: true, remaining: 2, source: 'none' });
 
     await restartRedis();
     expect(await fire(3, () => s.api.get()), 'after the restart').to.deep.include({ admitted: 2, refused: 1 });
@@ -195,6 +195,8 @@ describe('@RateLimited when Redis goes down', function () {
   it("'deny' with Redis frozen (SIGSTOP): the first calls wait redisTimeout at most, then the open breaker refuses at once", async () => {
     const s = service('deny', 100);
     s.current = await engine();
+    const reported: string[] = [];
+    s.current.on('error', (_error, context) => reported.push(context.operation));
     await s.api.get();
 
     server.pause();
@@ -204,6 +206,8 @@ describe('@RateLimited when Redis goes down', function () {
       const first = await Promise.all([0, 1, 2].map(() => rejectionOf(s.api.get())));
       const waited = wallNow() - started;
       for (const error of first) expect(error).to.be.instanceOf(RateLimitUnavailableError);
+      // Each timeout is an 'error' event naming the script (docs/rate-limiting-failure-modes.md).
+      expect(reported.filter((operation) => operation === 'redis:ratelimit:token-bucket')).to.have.length(3);
       expect(waited, 'the first calls waited redisTimeout, no more').to.be.within(REDIS_TIMEOUT_MS - 50, REDIS_TIMEOUT_MS + 200);
       for (let i = 0; i < 10; i++) {
         const t = wallNow();
