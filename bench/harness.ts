@@ -6,6 +6,8 @@
  * order rotated by one from the round before, so a slow phase of the machine (a neighbour, a
  * thermal step, a GC of something else) spreads over all cases instead of landing on one.
  * Ratios are taken within a round (case / baseline of the same round), then the median of those.
+ * A case that must be compared more finely than that (a 5% target) measures itself against its
+ * baseline inside each of its samples, alternating small chunks of the two: see {@link PairedTiming}.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -23,9 +25,22 @@ export interface BenchCase {
   /**
    * Runs `ops` operations and resolves once all of them have completed. A case that must do
    * untimed work between operations (an invalidation before each sweep, say) times itself and
-   * resolves with the milliseconds its operations took; otherwise the whole call is timed.
+   * resolves with the milliseconds its operations took; otherwise the whole call is timed. A
+   * paired case resolves with a {@link PairedTiming}.
    */
-  readonly run: (ops: number) => Promise<void | number>;
+  readonly run: (ops: number) => Promise<void | number | PairedTiming>;
+}
+
+/**
+ * What a paired case measured in one sample: it ran `ops` of its own operations and `ops` of its
+ * baseline's, alternating chunks of the two (a sweep of the keys each), and timed each side. Its
+ * ratio in that round is then `baselineMs / ms`, taken over the same fraction of a second,
+ * instead of a ratio to the baseline case's own sample of the round: the machine's slow and fast
+ * moments fall on both sides alike. Its ops/s count its own operations only.
+ */
+export interface PairedTiming {
+  readonly ms: number;
+  readonly baselineMs: number;
 }
 
 /** Options of {@link runRounds}. */
@@ -55,6 +70,8 @@ export interface CaseResult {
   readonly opsPerSec: Spread;
   /** Per-round ratio to the baseline, when the case has one. */
   readonly ratio: Spread | undefined;
+  /** True when the ratio was measured paired, within the case's own samples. */
+  readonly paired: boolean;
   /** Whether the median ratio reached the target, when the case has one. */
   readonly met: boolean | undefined;
 }
@@ -72,10 +89,13 @@ export async function runRounds(cases: readonly BenchCase[], options: RoundOptio
   for (const c of cases) await sample(c, ops.get(c)!);
 
   const samples = new Map<BenchCase, number[]>(cases.map((c) => [c, []]));
+  const pairedRatios = new Map<BenchCase, number[]>(cases.map((c) => [c, []]));
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < cases.length; i++) {
       const c = cases[(i + round) % cases.length]!;
-      samples.get(c)!.push(await sample(c, ops.get(c)!));
+      const measured = await sample(c, ops.get(c)!);
+      samples.get(c)!.push(measured.opsPerSec);
+      if (measured.pairedRatio !== undefined) pairedRatios.get(c)!.push(measured.pairedRatio);
     }
     options.onRound?.(round + 1, rounds);
   }
@@ -84,13 +104,17 @@ export async function runRounds(cases: readonly BenchCase[], options: RoundOptio
   return cases.map((c) => {
     const own = samples.get(c)!;
     const base = c.baseline === undefined ? undefined : byName.get(c.baseline)!;
-    const ratio = base === undefined ? undefined : spread(own.map((value, round) => value / base[round]!));
+    const paired = pairedRatios.get(c)!;
+    if (paired.length > 0 && base === undefined) throw new Error(`case "${c.name}": a paired timing needs a baseline`);
+    const ratio =
+      base === undefined ? undefined : paired.length === rounds ? spread(paired) : spread(own.map((value, round) => value / base[round]!));
     return {
       case: c,
       ops: ops.get(c)!,
       samples: own,
       opsPerSec: spread(own),
       ratio,
+      paired: paired.length === rounds,
       met: c.target === undefined || ratio === undefined ? undefined : ratio.median >= c.target,
     };
   });
@@ -106,19 +130,28 @@ async function calibrate(c: BenchCase): Promise<number> {
   }
 }
 
-/** One sample in ops/s, after a full GC so that garbage of the case before is not charged to this one. */
-async function sample(c: BenchCase, ops: number): Promise<number> {
+/**
+ * One sample in ops/s (and, for a paired case, its ratio to its baseline in that sample), after
+ * a full GC so that garbage of the case before is not charged to this one.
+ */
+async function sample(c: BenchCase, ops: number): Promise<{ opsPerSec: number; pairedRatio: number | undefined }> {
   // Lets sockets and timers of the case before settle.
   await new Promise((resolve) => setImmediate(resolve));
   globalThis.gc?.();
-  const elapsed = await timed(c, ops);
-  return (ops * 1000) / elapsed;
+  const timing = await measure(c, ops);
+  return { opsPerSec: (ops * 1000) / timing.ms, pairedRatio: timing.baselineMs === undefined ? undefined : timing.baselineMs / timing.ms };
 }
 
 async function timed(c: BenchCase, ops: number): Promise<number> {
+  return (await measure(c, ops)).ms;
+}
+
+async function measure(c: BenchCase, ops: number): Promise<{ ms: number; baselineMs: number | undefined }> {
   const start = performance.now();
   const own = await c.run(ops);
-  return typeof own === 'number' ? own : performance.now() - start;
+  if (typeof own === 'number') return { ms: own, baselineMs: undefined };
+  if (own !== undefined) return own;
+  return { ms: performance.now() - start, baselineMs: undefined };
 }
 
 export function spread(values: readonly number[]): Spread {
@@ -174,7 +207,7 @@ export function tableRows(results: readonly CaseResult[]): (string[] | { group: 
       formatOps(median),
       `${formatOps(min)}-${formatOps(max)}`,
       `±${formatPercent((q3 - q1) / 2 / median)}`,
-      r.case.baseline ?? '',
+      r.case.baseline === undefined ? '' : r.paired ? `${r.case.baseline} (paired)` : r.case.baseline,
       ratio,
       target,
     ]);

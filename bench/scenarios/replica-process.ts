@@ -48,7 +48,13 @@ async function until(at: number): Promise<void> {
 
 export async function setup(init: ReplicaInit): Promise<ReplicaHandlers> {
   const cache = createCache({ namespace: init.namespace, l2: { redis: init.redisUrl }, defaults: { ttl: '1h' } });
-  const state = await cache.ready();
+  // Three processes starting at once on a small, busy machine can miss the engine's first
+  // generation read (bounded by redisTimeout, 250 ms): ready() retries it, so ask again a few times.
+  let state = await cache.ready();
+  for (let attempt = 1; attempt < 10 && (state.l2 !== 'connected' || state.bus !== 'connected'); attempt++) {
+    await sleep(200);
+    state = await cache.ready();
+  }
   if (state.l2 !== 'connected' || state.bus !== 'connected') throw new Error(`replica ${process.pid}: Redis ${state.l2}, bus ${state.bus}`);
   let errors = 0;
   cache.on('error', () => errors++);
