@@ -155,6 +155,8 @@ class CachedMethod {
   /** The engine the fields below belong to; `null` until the first call. */
   engine: CacheEngine | null = null;
   index: Map<unknown, Entry> = new Map();
+  /** Entries by the encoded `<args>` part, for calls whose argument is not a primitive. */
+  argIndex: Map<unknown, Entry> = new Map();
   counters!: Counters;
   entryOptions!: ResolvedEntryOptions;
 
@@ -179,18 +181,30 @@ class CachedMethod {
         this.#bind(engine);
       }
       const count = args.length;
-      const key = this.#prefix + this.#keyOf(self, args);
-      const indexKey = this.indexed && count < 2 && (count === 0 || isPrimitiveKey(args[0])) ? (count === 0 ? NO_ARGS : args[0]) : undefined;
-      // An L1 hit by key (object arguments, custom keys) answers before anything else is built.
-      const hit = engine.peek(key, this.entryOptions, this.counters, indexKey === undefined ? undefined : this.index, indexKey);
+      const encoded = this.#keyOf(self, args);
+      const primitive = this.indexed && count < 2 && (count === 0 || isPrimitiveKey(args[0]));
+      // Object arguments and custom keys: the entry is found by the `<args>` part alone, in a
+      // second per-method index, before the full key is even concatenated.
+      if (!primitive) {
+        const entry = this.argIndex.get(encoded);
+        if (entry !== undefined && engine.hotClock.now() < entry.earlyAt && (entry.epoch === engine.epoch || engine.revalidate(entry))) {
+          if ((++this.counters.l1Hits & 63) === 0) engine.touch(entry);
+          if (engine.observeHits) engine.emitHit(entry.key, 'l1', this.name);
+          return entry.promise;
+        }
+      }
+      const index = primitive ? this.index : this.argIndex;
+      const indexKey = primitive ? (count === 0 ? NO_ARGS : args[0]) : encoded;
+      const key = this.#prefix + encoded;
+      const hit = engine.peek(key, this.entryOptions, this.counters, index, indexKey);
       if (hit !== undefined) return hit;
-      return this.#miss(engine, self, Array.prototype.slice.call(args) as unknown[], key, indexKey);
+      return this.#miss(engine, self, Array.prototype.slice.call(args) as unknown[], key, index, indexKey);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #miss(engine: CacheEngine, self: unknown, list: unknown[], key: string, indexKey: unknown): Promise<unknown> {
+  #miss(engine: CacheEngine, self: unknown, list: unknown[], key: string, index: Map<unknown, Entry>, indexKey: unknown): Promise<unknown> {
     let options = this.entryOptions;
     if (this.#options.tags !== undefined) options = { ...options, tags: resolveTags(this.#options.tags(...list), 'tags') };
     const method = this.#method;
@@ -202,7 +216,7 @@ class CachedMethod {
       freeze: this.#options.freeze,
       counters: this.counters,
       method: this.name,
-      index: indexKey === undefined ? undefined : this.index,
+      index,
       indexKey,
     });
   }
@@ -227,6 +241,7 @@ class CachedMethod {
     this.entryOptions = resolveEntryOptions(this.#options.entry, engine.defaults, '');
     this.counters = engine.methodCounters(this.name!);
     this.index = engine.methodIndex(this.name!);
+    this.argIndex = engine.methodIndex(`${this.name!}\u0000args`);
     this.engine = engine;
   }
 }
