@@ -87,7 +87,7 @@ export async function main(): Promise<void> {
       console.log('on the bus:', invalidations);
     }
 
-    const bus = a.stats().bus; // in/out count heartbeats too
+    const bus = a.stats().bus; // in/out count messages, not heartbeats
     console.log('a.stats().bus:', bus);
     assert.equal(bus.state, redisUrl ? 'connected' : 'disabled');
     assert.equal(bus.queued, 0); // nothing waiting for Redis to come back

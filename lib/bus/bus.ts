@@ -78,7 +78,8 @@ export class Bus {
   async publish(message: BusMessage, timeoutMs: number): Promise<boolean> {
     const sent = await this.#tier.publish(this.#channel, encodeBusMessage(message), this.#sharded, timeoutMs);
     if (sent === UNAVAILABLE) return false;
-    this.#published++;
+    // Heartbeats are not counted: stats().bus should say how much replicas tell each other.
+    if (message.t !== 'beat') this.#published++;
     return true;
   }
 
@@ -119,8 +120,9 @@ export class Bus {
       }
       return;
     }
+    if (message.t === 'beat') return;
     this.#received++;
-    if (message.t !== 'beat') this.#handlers.message(message);
+    this.#handlers.message(message);
   }
 
   #beat(): void {
