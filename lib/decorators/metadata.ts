@@ -66,10 +66,6 @@ export function defineLegacyMetadata(kind: DecoratorKind, value: unknown, target
   Reflect.defineMetadata(`tiercache:${kind}`, value, target, propertyKey);
 }
 
-export function getLegacyMetadata(kind: DecoratorKind, target: object, propertyKey: string | symbol): unknown {
-  return Reflect.getMetadata(`tiercache:${kind}`, target, propertyKey);
-}
-
 /**
  * Other legacy decorators (NestJS's `@Get()`, guards...) keep their metadata on the method
  * function itself; when we replace it with a wrapper, that metadata must move along.

@@ -30,12 +30,6 @@ export class TagMirror {
     return held !== undefined;
   }
 
-  /** The version the mirror holds for `tag`, or `version` if that is newer (and then recorded). */
-  merge(tag: string, version: string): string {
-    this.set(tag, version);
-    return this.#versions.get(tag)!;
-  }
-
   /** Versions of all of `tags`, or undefined if one is not mirrored. */
   all(tags: readonly string[]): string[] | undefined {
     const versions: string[] = [];
