@@ -22,10 +22,13 @@ export { InvalidatesTags, getInvalidatesTagsMetadata } from './decorators/invali
 export type { InvalidatesTagsOptions, InvalidatesTagsMetadata } from './decorators/invalidates-tags.js';
 export { RateLimited, peekRateLimit, getRateLimitedMetadata } from './decorators/rate-limited.js';
 export type { RateLimitedOptions } from './decorators/rate-limited.js';
+export { HttpCacheable, getHttpCacheMetadata } from './decorators/http-cacheable.js';
+export type { HttpCacheableOptions, HttpCacheMetadata, HttpAge, HttpRecord } from './decorators/http-cacheable.js';
+export type { HttpCachePolicy } from './http/cache-control.js';
 export type { RateLimitAlgorithm, RateLimitDecision } from './ratelimit/algorithms.js';
 export type { RateLimitState, OnRedisDown } from './ratelimit/rate-limiter.js';
-export { runWithContext, currentContext } from './ratelimit/request-context.js';
-export type { RequestContext } from './ratelimit/request-context.js';
+export { runWithContext, currentContext } from './context/request-context.js';
+export type { RequestContext } from './context/request-context.js';
 export type { DualMethodDecorator } from './decorators/method-decorator.js';
 export {
   TierCacheError,

@@ -3,7 +3,7 @@ import { describe } from '../engine/duration.js';
 import { CacheConfigError, CacheKeyError } from '../errors.js';
 import type { RateLimitAlgorithm } from '../ratelimit/algorithms.js';
 import { checkCost, RateLimiter, resolveRateLimitSettings, type OnRedisDown, type RateLimitState } from '../ratelimit/rate-limiter.js';
-import { currentContext } from '../ratelimit/request-context.js';
+import { currentContext } from '../context/request-context.js';
 import { cacheResolver, checkCacheRef, requireEngine, type CacheRef } from './cache-ref.js';
 import { innerOf as innerOfWrapper, metadataOf, methodOf, type AnyFunction } from './metadata.js';
 import { dualMethodDecorator, type DualMethodDecorator } from './method-decorator.js';

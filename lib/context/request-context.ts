@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { HttpRecord } from '../decorators/http-cacheable.js';
 
 /** What a request tells the code that runs for it: who the client is, and what was decided. */
 export interface RequestContext {
@@ -6,6 +7,11 @@ export interface RequestContext {
   readonly clientId?: string;
   /** Filled by `@RateLimited` calls made in the request: the HTTP layer turns them into RateLimit headers. */
   readonly rateLimits?: { name: string; limit: number; remaining: number; resetMs: number; windowMs: number }[];
+  /**
+   * Filled by the `@HttpCacheable` methods that ran in the request (their policy and result):
+   * the HTTP layer merges them into the response's caching headers. Absent: nothing is recorded.
+   */
+  readonly http?: HttpRecord[];
 }
 
 /**

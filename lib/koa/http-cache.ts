@@ -1,0 +1,235 @@
+import type { Context, Middleware, Next } from 'koa';
+import { runWithContext, type RequestContext } from '../context/request-context.js';
+import { cacheResolver } from '../decorators/cache-ref.js';
+import type { HttpRecord } from '../decorators/http-cacheable.js';
+import { RateLimitError, RateLimitUnavailableError } from '../errors.js';
+import { negotiateEncoding } from '../http/accept-encoding.js';
+import { buildCacheControl, buildCdnCacheControl, capToFreshness, mergePolicies, type HttpCachePolicy } from '../http/cache-control.js';
+import { evaluatePreconditions } from '../http/conditional.js';
+import { formatHttpDate } from '../http/http-date.js';
+import { notModifiedHeaders } from '../http/not-modified.js';
+import { applyPrivateRequest } from '../http/private-request.js';
+import { rateLimitErrorHeaders, rateLimitField, rateLimitPolicyField, secondsUp } from '../http/ratelimit-headers.js';
+import { resolveHttpCacheOptions, type HttpCacheOptions, type ResolvedHttpCacheOptions } from './options.js';
+import { representationOf, type ContentCoding, type Representation, type RepresentationCounters } from './representation.js';
+
+/** What `httpCache(...).stats()` returns. */
+export interface HttpCacheStats extends RepresentationCounters {
+  /** Requests seen. */
+  requests: number;
+  /** Responses by status code, errors thrown to Koa included (by their `status`, else 500). */
+  statuses: Record<number, number>;
+}
+
+/** The middleware, with its counters. */
+export interface HttpCacheMiddleware extends Middleware {
+  stats(): HttpCacheStats;
+}
+
+type RateLimits = NonNullable<RequestContext['rateLimits']>;
+
+/** What a request's helpers (`checkPreconditions`) share with the middleware that serves it. */
+export interface RequestState {
+  readonly counters: RepresentationCounters;
+}
+
+const states = new WeakMap<Context, RequestState>();
+
+/** The middleware's state for `ctx`, if `httpCache` serves it. */
+export function requestStateOf(ctx: Context): RequestState | undefined {
+  return states.get(ctx);
+}
+
+/** Media types worth compressing: text, JSON, XML and JavaScript, with their `+json`/`+xml` kin. */
+const COMPRESSIBLE = /^(?:text\/|application\/(?:[\w.-]+\+)?(?:json|xml|javascript|x-javascript)\b)|^image\/svg\+xml\b/i;
+
+/**
+ * The Koa middleware of API.md section 3. Per request it:
+ *
+ * - opens a request context in which `@HttpCacheable` methods record their policy and result, and
+ *   `@RateLimited` methods their state (and key on the client, `ctx.ip` by default);
+ * - for a GET or HEAD answered 200 by such methods: merges their policies into the safest one,
+ *   keeps a request with credentials private, caps the ages to the cached entry's freshness, and
+ *   writes Cache-Control, CDN-Cache-Control, ETag, Last-Modified, Vary and the tag header;
+ * - negotiates the content coding itself and compresses the body once per cached entry, the
+ *   ETag suffixed per coding (`"...-gzip"`, RFC 9110 8.8.3.3), so a HEAD and a 304 carry the ETag
+ *   the matching GET would have, and an outer koa-compress leaves these bodies alone;
+ * - answers If-None-Match / If-Modified-Since with 304 and a failed If-Match /
+ *   If-Unmodified-Since with 412 (RFC 9110 13.2.2), from the stored ETag: a 304 for a cached
+ *   entry neither serialises nor hashes the body;
+ * - turns `RateLimitError` into 429 with Retry-After, RateLimit-Policy and RateLimit, and
+ *   `RateLimitUnavailableError` into 503; error responses get `Cache-Control: no-store` and no
+ *   validators;
+ * - keeps koa-compress from failing a request that accepts no coding at all (`identity;q=0`).
+ */
+export function httpCache(options: HttpCacheOptions = {}): HttpCacheMiddleware {
+  const o = resolveHttpCacheOptions(options);
+  const engineOf = cacheResolver(o.cache);
+  const counters: RepresentationCounters = { serialized: 0, hashed: 0, compressed: 0 };
+  const state: RequestState = { counters };
+  const statuses: Record<number, number> = {};
+  let requests = 0;
+  const count = (status: number): void => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  };
+
+  const middleware = async function httpCacheMiddleware(ctx: Context, next: Next): Promise<void> {
+    requests++;
+    states.set(ctx, state);
+    const records: HttpRecord[] = [];
+    const rateLimits: RateLimits = [];
+    const clientId = o.clientId(ctx);
+    const context: RequestContext = clientId === undefined ? { rateLimits, http: records } : { clientId, rateLimits, http: records };
+    try {
+      await runWithContext(context, next);
+    } catch (error) {
+      if (error instanceof RateLimitError) {
+        tooManyRequests(ctx, error);
+      } else if (error instanceof RateLimitUnavailableError) {
+        unavailable(ctx, error);
+      } else {
+        count(statusOf(error));
+        // Koa's error handler clears the response's fields and then sets `error.headers`.
+        if (typeof error === 'object' && error !== null) {
+          const carrier = error as { headers?: Record<string, unknown> };
+          carrier.headers = { ...carrier.headers, 'Cache-Control': 'no-store' };
+        }
+        throw error;
+      }
+      count(ctx.status);
+      return;
+    }
+    if (rateLimits.length > 0) setRateLimitFields(ctx, rateLimits);
+    await respond(ctx, records, o, engineOf()?.clock.now() ?? Date.now(), counters);
+    count(ctx.status);
+  } as HttpCacheMiddleware;
+  middleware.stats = () => ({ requests, statuses: { ...statuses }, ...counters });
+  return middleware;
+}
+
+function statusOf(error: unknown): number {
+  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+/** Writes the caching fields of a response, and answers it with 304 or 412 where its preconditions say so. */
+async function respond(ctx: Context, records: readonly HttpRecord[], o: ResolvedHttpCacheOptions, now: number, counters: RepresentationCounters): Promise<void> {
+  // Nothing acceptable, identity included: send identity (RFC 9110 12.1 lets a server disregard the
+  // field) rather than let koa-compress throw on a coding it cannot find.
+  if (negotiateEncoding(ctx.headers['accept-encoding'], o.encodings.length > 0 ? o.encodings : ['gzip']) === undefined) ctx.compress = false;
+  const status = ctx.status;
+  if (status >= 400) {
+    // An error is not a representation: never stored, never validated.
+    if (records.length > 0 || ctx.response.get('Cache-Control') === '') ctx.set('Cache-Control', 'no-store');
+    ctx.remove('ETag');
+    ctx.remove('Last-Modified');
+    return;
+  }
+  const method = ctx.method;
+  if ((method !== 'GET' && method !== 'HEAD') || status !== 200 || records.length === 0) return;
+
+  let policy = applyPrivateRequest(mergePolicies(records.map((record) => record.policy))!, ctx.headers, o.privateCookies);
+  const remaining = remainingFreshness(records, now);
+  if (remaining !== undefined) policy = capToFreshness(policy, remaining);
+
+  const representation = representationOf(ctx.body, ctx.response.get('Content-Type') || undefined, counters);
+  let coding: ContentCoding | 'identity' = 'identity';
+  if (representation !== undefined) {
+    // This body's bytes are known and its ETag says exactly which: no outer compressor may change them.
+    ctx.compress = false;
+    if (o.encodings.length > 0 && representation.body.length >= o.threshold && COMPRESSIBLE.test(representation.type)) {
+      coding = (negotiateEncoding(ctx.headers['accept-encoding'], o.encodings) ?? 'identity') as ContentCoding | 'identity';
+      ctx.vary('Accept-Encoding');
+    }
+  }
+
+  ctx.set('Cache-Control', buildCacheControl(policy));
+  const cdn = buildCdnCacheControl(policy);
+  if (cdn !== undefined) ctx.set('CDN-Cache-Control', cdn);
+  for (const field of policy.vary ?? []) ctx.vary(field);
+  if (policy.lastModified !== undefined) ctx.set('Last-Modified', formatHttpDate(policy.lastModified));
+  const etag = representation !== undefined && policy.etag !== false ? representation.etagFor(policy.etag ?? 'strong', coding) : undefined;
+  if (etag !== undefined) ctx.set('ETag', etag);
+  setTagHeader(ctx, policy, records);
+
+  // Compared with the tag of the representation this request selects: a client holding the gzip
+  // form matches `"...-gzip"`, and one holding another coding's form gets this one in a 200.
+  const outcome = evaluatePreconditions({ method, headers: ctx.headers }, { exists: true, etag, lastModified: policy.lastModified });
+  if (outcome === 'not-modified') return notModified(ctx);
+  if (outcome === 'precondition-failed') return preconditionFailed(ctx);
+
+  if (representation !== undefined) await send(ctx, representation, coding);
+}
+
+/** Milliseconds left before the earliest of the entries behind the response goes stale; `undefined` without entries. */
+function remainingFreshness(records: readonly HttpRecord[], now: number): number | undefined {
+  let remaining: number | undefined;
+  for (const record of records) {
+    if (record.entry === undefined) continue;
+    const left = record.entry.freshUntil - now;
+    if (remaining === undefined || left < remaining) remaining = left;
+  }
+  return remaining;
+}
+
+/** The tags of the entries behind a shareable response, for a CDN's purge by tag. */
+function setTagHeader(ctx: Context, policy: HttpCachePolicy, records: readonly HttpRecord[]): void {
+  if (policy.tagHeader === undefined || policy.noStore === true || policy.visibility === 'private') return;
+  const tags = new Set<string>();
+  for (const record of records) for (const tag of record.entry?.tags ?? []) tags.add(tag);
+  if (tags.size === 0) return;
+  // Cloudflare's Cache-Tag is comma-separated; Fastly's Surrogate-Key is space-separated.
+  ctx.set(policy.tagHeader, [...tags].join(policy.tagHeader === 'Cache-Tag' ? ',' : ' '));
+}
+
+async function send(ctx: Context, representation: Representation, coding: ContentCoding | 'identity'): Promise<void> {
+  if (coding === 'identity') {
+    ctx.body = representation.body;
+  } else {
+    ctx.body = await representation.encoded(coding);
+    ctx.set('Content-Encoding', coding);
+  }
+  ctx.type = representation.type;
+}
+
+/** 304 (RFC 9110 15.4.5): the 200's fields a cache needs to freshen its copy, no content or its metadata. */
+function notModified(ctx: Context): void {
+  ctx.status = 304;
+  const headers = ctx.response.headers as Record<string, string | number | string[] | undefined>;
+  const kept = notModifiedHeaders(headers);
+  for (const name of Object.keys(headers)) if (!(name in kept)) ctx.remove(name);
+}
+
+function preconditionFailed(ctx: Context): void {
+  ctx.status = 412;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.remove('ETag');
+  ctx.remove('Last-Modified');
+  ctx.remove('CDN-Cache-Control');
+  ctx.body = { error: 'Precondition Failed', message: 'the resource does not match the request\'s If-Match or If-Unmodified-Since' };
+}
+
+function setRateLimitFields(ctx: Context, rateLimits: RateLimits): void {
+  // One member per policy: a method called twice in a request reports its last state.
+  const byName = new Map(rateLimits.map((limit) => [limit.name, limit]));
+  const limits = [...byName.values()];
+  ctx.set('RateLimit-Policy', rateLimitPolicyField(limits.map(({ name, limit, windowMs }) => ({ name, limit, windowMs }))));
+  ctx.set('RateLimit', rateLimitField(limits.map(({ name, limit, windowMs, remaining, resetMs }) => ({ policy: { name, limit, windowMs }, remaining, resetMs }))));
+}
+
+function tooManyRequests(ctx: Context, error: RateLimitError): void {
+  errorResponse(ctx, 429);
+  ctx.set(rateLimitErrorHeaders(error));
+  ctx.body = { error: 'Too Many Requests', message: error.message, retryAfter: secondsUp(error.retryAfterMs) };
+}
+
+function unavailable(ctx: Context, error: RateLimitUnavailableError): void {
+  errorResponse(ctx, 503);
+  ctx.body = { error: 'Service Unavailable', message: error.message };
+}
+
+function errorResponse(ctx: Context, status: number): void {
+  ctx.status = status;
+  for (const name of ['ETag', 'Last-Modified', 'CDN-Cache-Control', 'Cache-Tag', 'Surrogate-Key', 'Content-Encoding']) ctx.remove(name);
+  ctx.set('Cache-Control', 'no-store');
+}
