@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { main as cachingAndKeys } from '../../docs/examples/caching-and-keys.js';
 import { main as failureBehaviour } from '../../docs/examples/failure-behaviour.js';
 import { main as gettingStarted } from '../../docs/examples/getting-started.js';
+import { main as httpCaching } from '../../docs/examples/http-caching.js';
 import { main as observability } from '../../docs/examples/observability.js';
 import { main as rateLimiting } from '../../docs/examples/rate-limiting.js';
 import { main as redisCluster } from '../../docs/examples/redis-cluster.js';
@@ -31,6 +32,7 @@ const examples: Record<string, () => Promise<void>> = {
   'replicas-and-consistency': replicasAndConsistency,
   'stampede-protection': stampedeProtection,
   'redis-cluster': redisCluster,
+  'http-caching': httpCaching,
 };
 
 /** The examples that also run against a Redis Cluster (`REDIS_CLUSTER`). */
