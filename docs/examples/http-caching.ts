@@ -14,7 +14,7 @@ interface Product {
 }
 
 let cache: CacheEngine;
-const table = new Map<number, Product>([[1, { id: 1, name: 'Lamp', updatedAt: Date.UTC(2026, 0, 2) }]]);
+let table: Map<number, Product>; // the "database"
 
 class ProductService {
   reads = 0;
@@ -37,6 +37,7 @@ class ProductService {
 
 export async function main(): Promise<void> {
   const redisUrl = process.env['REDIS_URL'];
+  table = new Map([[1, { id: 1, name: 'Lamp', updatedAt: Date.UTC(2026, 0, 2) }]]);
   cache = createCache({ namespace: `http-${Date.now().toString(36)}`, l2: redisUrl ? { redis: redisUrl } : false });
   const products = new ProductService();
   const router = new Router();

@@ -221,6 +221,21 @@ class CachedMethod {
     });
   }
 
+  /**
+   * The L1 entry that holds the result of a call with `args`, found as a hit would find it (no
+   * stats, no recency), or `undefined` when L1 holds none for it.
+   */
+  entryOf(self: unknown, args: readonly unknown[]): Entry | undefined {
+    if (this.engine === null) return undefined;
+    const count = args.length;
+    if (this.indexed && count < 2 && (count === 0 || isPrimitiveKey(args[0]))) return this.index.get(count === 0 ? NO_ARGS : args[0]);
+    try {
+      return this.argIndex.get(this.#keyOf(self, args));
+    } catch {
+      return undefined; // a key the call itself could not build: it was never cached
+    }
+  }
+
   /** The key of a call, for `cacheKeyOf`. */
   keyOf(self: unknown, args: unknown[]): string {
     if (this.name === undefined) {
@@ -259,6 +274,15 @@ export function cacheKeyOf<Args extends unknown[]>(method: (...args: Args) => un
   const state = stateOf(method);
   if (state === undefined) throw new CacheConfigError('cacheKeyOf takes a method decorated with @Cached', { option: 'method' });
   return state.keyOf(undefined, args);
+}
+
+/**
+ * The cache entry behind the result of `method` (a `@Cached` method, or a wrapper of one) called
+ * on `self` with `args`, while L1 holds it: how the HTTP layer learns an entry's freshness and tags
+ * and where it keeps the entry's serialised body. `undefined` for any other function.
+ */
+export function entryOfCall(method: unknown, self: unknown, args: readonly unknown[]): Entry | undefined {
+  return stateOf(method)?.entryOf(self, args);
 }
 
 /** The options `@Cached` was given on `methodName` of a class or instance (either decorator mode), or `undefined`. */

@@ -1,9 +1,10 @@
 import { currentContext } from '../context/request-context.js';
 import { describe, parseDuration, type Duration } from '../engine/duration.js';
-import { entryOfValue, type Entry } from '../engine/entry.js';
+import type { Entry } from '../engine/entry.js';
 import { CacheConfigError } from '../errors.js';
 import type { HttpCachePolicy } from '../http/cache-control.js';
 import { isToken } from '../http/field-value.js';
+import { entryOfCall } from './cached.js';
 import { metadataOf, methodOf } from './metadata.js';
 import { dualMethodDecorator, type DualMethodDecorator } from './method-decorator.js';
 
@@ -80,8 +81,10 @@ export function HttpCacheable<R = any>(options: HttpCacheableOptions<R> = {}): D
   const lastModifiedOf = options.lastModified as ((result: unknown) => Date | number | undefined) | undefined;
 
   return dualMethodDecorator<any[]>('@HttpCacheable', 'http', metadata, (method) => {
-    const record = (result: unknown): HttpRecord => {
-      const entry = entryOfValue(result);
+    const record = (result: unknown, self: unknown, args: readonly unknown[]): HttpRecord => {
+      // The entry this result came from, if `@Cached` (below) served it and L1 still holds it.
+      const found = entryOfCall(method, self, args);
+      const entry = found !== undefined && found.value === result ? found : undefined;
       let lastModified: Date | undefined;
       if (lastModifiedOf !== undefined) {
         if (result !== null && result !== undefined) lastModified = checkedDate(lastModifiedOf(result));
@@ -99,8 +102,9 @@ export function HttpCacheable<R = any>(options: HttpCacheableOptions<R> = {}): D
       }
       const records = currentContext()?.http;
       if (records === undefined) return pending;
+      const args = Array.prototype.slice.call(arguments) as unknown[];
       return (pending as Promise<unknown>).then((result) => {
-        records.push(record(result));
+        records.push(record(result, this, args));
         return result;
       });
     };

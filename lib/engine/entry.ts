@@ -38,6 +38,12 @@ export class Entry {
   /** The per-method index of `@Cached` that points at this entry, so eviction can unlink it. */
   index: Map<unknown, Entry> | undefined = undefined;
   indexKey: unknown = undefined;
+  /**
+   * The HTTP layer's slot: the serialised body and its ETag (and compressed forms), built at the
+   * first response that needs them and reused by every later one, so a 304 for this entry neither
+   * serialises nor hashes. Opaque to the engine; it lives and dies with the entry.
+   */
+  http: unknown = undefined;
 
   constructor(init: {
     key: string;
@@ -69,7 +75,6 @@ export class Entry {
     // Calibrated against the heap: the decoded value takes about twice its encoded length,
     // plus the entry object, its promise and the key.
     this.size = ENTRY_OVERHEAD_BYTES + 2 * init.payload.length + 2 * init.key.length;
-    if (typeof init.value === 'object' && init.value !== null) entriesByValue.set(init.value, this);
   }
 
   /** Drops the per-method index link, if it still points here. */
@@ -82,15 +87,3 @@ export class Entry {
 /** What an entry costs in L1 beyond its payload: the Entry object, its promise, the LRU slots. */
 export const ENTRY_OVERHEAD_BYTES = 320;
 
-/**
- * The entry each decoded value came from. Every tier hands out the entry's own `value` object (an
- * L1 hit, a miss, an L2 hit alike), so the value a method returned is enough to find its entry:
- * the HTTP layer reads freshness, tags and validators from it, and keys the serialised body and
- * its ETag by it, computed once per entry. A WeakMap, so it holds no value alive.
- */
-const entriesByValue = new WeakMap<object, Entry>();
-
-/** The entry `value` (an object a cached call returned) came from, if any. Primitives have none. */
-export function entryOfValue(value: unknown): Entry | undefined {
-  return typeof value === 'object' && value !== null ? entriesByValue.get(value) : undefined;
-}

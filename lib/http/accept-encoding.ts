@@ -56,7 +56,8 @@ export function negotiateEncoding(value: HeaderValue, available: readonly string
   let best: string | undefined;
   let bestQ = 0;
   for (const coding of available) {
-    const q = weights.get(coding) ?? star ?? 0;
+    // `x-gzip` is `gzip` (RFC 9110 8.4.1.3): a recipient SHOULD treat them as equivalent.
+    const q = weights.get(coding) ?? (coding === 'gzip' ? weights.get('x-gzip') : undefined) ?? star ?? 0;
     if (q > bestQ) {
       best = coding;
       bestQ = q;

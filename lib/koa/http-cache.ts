@@ -120,7 +120,7 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
   const status = ctx.status;
   if (status >= 400) {
     // An error is not a representation: never stored, never validated.
-    if (records.length > 0 || ctx.response.get('Cache-Control') === '') ctx.set('Cache-Control', 'no-store');
+    if (records.length > 0 || !ctx.res.hasHeader('Cache-Control')) ctx.set('Cache-Control', 'no-store');
     ctx.remove('ETag');
     ctx.remove('Last-Modified');
     return;
@@ -132,7 +132,9 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
   const remaining = remainingFreshness(records, now);
   if (remaining !== undefined) policy = capToFreshness(policy, remaining);
 
-  const representation = representationOf(ctx.body, ctx.response.get('Content-Type') || undefined, counters);
+  const body: unknown = ctx.body;
+  const source = sourceOf(records, body);
+  const representation = representationOf(body, ctx.response.get('Content-Type') || undefined, counters, source?.entry);
   let coding: ContentCoding | 'identity' = 'identity';
   if (representation !== undefined) {
     // This body's bytes are known and its ETag says exactly which: no outer compressor may change them.
@@ -154,11 +156,17 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
 
   // Compared with the tag of the representation this request selects: a client holding the gzip
   // form matches `"...-gzip"`, and one holding another coding's form gets this one in a 200.
-  const outcome = evaluatePreconditions({ method, headers: ctx.headers }, { exists: true, etag, lastModified: policy.lastModified });
+  const outcome = evaluatePreconditions({ method, headers: ctx.headers }, { exists: true, etag, lastModified: policy.lastModified }, { now });
   if (outcome === 'not-modified') return notModified(ctx);
   if (outcome === 'precondition-failed') return preconditionFailed(ctx);
 
   if (representation !== undefined) await send(ctx, representation, coding);
+}
+
+/** The latest record whose result is the response body (the handler sent what the method returned). */
+function sourceOf(records: readonly HttpRecord[], body: unknown): HttpRecord | undefined {
+  for (let i = records.length - 1; i >= 0; i--) if (records[i]!.result === body) return records[i];
+  return undefined;
 }
 
 /** Milliseconds left before the earliest of the entries behind the response goes stale; `undefined` without entries. */

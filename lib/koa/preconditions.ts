@@ -27,7 +27,7 @@ export function checkPreconditions(ctx: Context, current: unknown): Exclude<Prec
   const exists = current !== null && current !== undefined;
   const record = exists ? recordOf(current) : undefined;
   const mode = record?.policy.etag ?? 'strong';
-  const representation = exists && mode !== false ? representationOf(current, undefined, requestStateOf(ctx)?.counters ?? standalone) : undefined;
+  const representation = exists && mode !== false ? representationOf(current, undefined, requestStateOf(ctx)?.counters ?? standalone, record?.entry) : undefined;
   const outcome = evaluatePreconditions(
     { method: ctx.method, headers: ctx.headers },
     { exists, etag: representation?.etagFor(mode === false ? 'strong' : mode, 'identity'), lastModified: record?.policy.lastModified },

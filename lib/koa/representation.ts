@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, deflate, gzip, type BrotliOptions, type ZlibOptions } from 'node:zlib';
-import { entryOfValue } from '../engine/entry.js';
+import type { Entry } from '../engine/entry.js';
 import { bodyEtag, encodedEtag } from '../http/etag.js';
 
 /** The content codings `httpCache` can apply itself. */
@@ -73,17 +73,25 @@ export class Representation {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** Representations of cached results, keyed by the result object, which is the cache entry's own value. */
-const byValue = new WeakMap<object, Representation>();
-
 /**
  * The representation of a response body as Koa would send it: an object as its JSON text, a
  * string as UTF-8, a Buffer as it is; `undefined` for a stream or anything else Koa pipes or
- * cannot send. An object is looked up first among the representations already built for it.
+ * cannot send. When `entry` is the cache entry whose value the body is, the representation is
+ * built once and kept in the entry's `http` slot, so later responses reuse it.
  *
  * @param type the Content-Type already on the response, if the handler set one.
  */
-export function representationOf(body: unknown, type: string | undefined, counters: RepresentationCounters): Representation | undefined {
+export function representationOf(body: unknown, type: string | undefined, counters: RepresentationCounters, entry?: Entry): Representation | undefined {
+  const reusable = entry !== undefined && entry.value === body;
+  if (reusable && entry.http instanceof Representation) return entry.http;
+  const representation = build(body, type, counters);
+  // Kept only beside a cache entry, whose value the cache never changes: any other object may be
+  // mutated by the application between two requests.
+  if (reusable && representation !== undefined) entry.http = representation;
+  return representation;
+}
+
+function build(body: unknown, type: string | undefined, counters: RepresentationCounters): Representation | undefined {
   if (body === null || body === undefined) return undefined;
   if (Buffer.isBuffer(body)) return new Representation(body, type ?? 'application/octet-stream', counters);
   if (typeof body === 'string') {
@@ -91,14 +99,8 @@ export function representationOf(body: unknown, type: string | undefined, counte
     return new Representation(Buffer.from(body, 'utf8'), type ?? (body.trimStart().startsWith('<') ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8'), counters);
   }
   if (typeof body !== 'object' || typeof (body as { pipe?: unknown }).pipe === 'function' || body instanceof Uint8Array) return undefined;
-  const known = byValue.get(body);
-  if (known !== undefined) return known;
   counters.serialized++;
   const text = JSON.stringify(body) as string | undefined;
   if (text === undefined) return undefined;
-  const representation = new Representation(Buffer.from(text, 'utf8'), JSON_TYPE, counters);
-  // Kept only for a cache entry's value, which the cache never changes; any other object may be
-  // mutated by the application between two requests.
-  if (entryOfValue(body) !== undefined) byValue.set(body, representation);
-  return representation;
+  return new Representation(Buffer.from(text, 'utf8'), JSON_TYPE, counters);
 }
