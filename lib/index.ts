@@ -1,13 +1,16 @@
 /**
  * tiercache: two-tier (in-process + Redis) caching for the methods of service classes.
  * Every public name is listed here.
+ *
+ * @module tiercache
  */
 export { createCache, setDefaultCache, getDefaultCache } from './engine/default-cache.js';
 export { CacheEngine } from './engine/cache-engine.js';
 export type { CacheEvents, CacheEventName, ReadyState, GetOptions } from './engine/cache-engine.js';
-export type { CacheOptions, EntryOptions, L2Options, Logger } from './engine/options.js';
+export type { CacheOptions, EntryOptions, L2Options, Logger, ResolvedCacheOptions, ResolvedEntryOptions } from './engine/options.js';
 export { DEFAULT_CACHE_OPTIONS, DEFAULT_ENTRY_OPTIONS } from './engine/options.js';
-export type { Duration } from './engine/duration.js';
+export type { Duration, DurationUnit } from './engine/duration.js';
+export type { Entry } from './engine/entry.js';
 export { parseDuration } from './engine/duration.js';
 export type { Clock } from './engine/clock.js';
 export type { CacheStats, MethodStats } from './engine/stats.js';

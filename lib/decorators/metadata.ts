@@ -61,9 +61,14 @@ export function methodOf(classOrInstance: object, methodName: string | symbol): 
   return (classOrInstance as Record<string | symbol, unknown>)[methodName];
 }
 
-/** Legacy mode: the value under `tiercache:<kind>` for `target`/`propertyKey`, as NestJS reads metadata. */
-export function defineLegacyMetadata(kind: DecoratorKind, value: unknown, target: object, propertyKey: string | symbol): void {
+/**
+ * Legacy mode: the value under `tiercache:<kind>`, both on `target`/`propertyKey` (where
+ * `Reflect.getMetadata(key, prototype, name)` looks) and on the wrapper function itself (where
+ * NestJS guards and interceptors look: `reflector.get(key, context.getHandler())`).
+ */
+export function defineLegacyMetadata(kind: DecoratorKind, value: unknown, target: object, propertyKey: string | symbol, wrapper: AnyFunction): void {
   Reflect.defineMetadata(`tiercache:${kind}`, value, target, propertyKey);
+  Reflect.defineMetadata(`tiercache:${kind}`, value, wrapper);
 }
 
 /**

@@ -60,7 +60,7 @@ export function dualMethodDecorator<Args extends unknown[]>(
       const wrapper = wrap(method, site);
       recordWrapper(wrapper, method, kind, metadata);
       copyFunctionMetadata(method, wrapper);
-      defineLegacyMetadata(kind, metadata, owner, context);
+      defineLegacyMetadata(kind, metadata, owner, context, wrapper);
       descriptor.value = wrapper;
       return descriptor;
     }

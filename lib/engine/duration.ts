@@ -2,7 +2,8 @@ import { CacheConfigError } from '../errors.js';
 
 /** Milliseconds as a number, or a string: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'` (decimals allowed). */
 export type Duration = number | `${number}${DurationUnit}`;
-type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
+/** The units of a duration string. */
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 
 const UNIT_MS: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;

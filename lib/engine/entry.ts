@@ -33,15 +33,18 @@ export class Entry {
   /**
    * The engine's validity epoch when this entry was last found valid (tags current, L1 trusted).
    * A hit compares it with the engine's epoch: equal means valid, with no tag looked at. -1: never.
+   * @internal
    */
   epoch = -1;
-  /** The per-method index of `@Cached` that points at this entry, so eviction can unlink it. */
+  /** The per-method index of `@Cached` that points at this entry, so eviction can unlink it. @internal */
   index: Map<unknown, Entry> | undefined = undefined;
+  /** @internal */
   indexKey: unknown = undefined;
   /**
    * The HTTP layer's slot: the serialised body and its ETag (and compressed forms), built at the
    * first response that needs them and reused by every later one, so a 304 for this entry neither
    * serialises nor hashes. Opaque to the engine; it lives and dies with the entry.
+   * @internal
    */
   http: unknown = undefined;
 
@@ -77,7 +80,7 @@ export class Entry {
     this.size = ENTRY_OVERHEAD_BYTES + 2 * init.payload.length + 2 * init.key.length;
   }
 
-  /** Drops the per-method index link, if it still points here. */
+  /** Drops the per-method index link, if it still points here. @internal */
   unlink(): void {
     if (this.index !== undefined && this.index.get(this.indexKey) === this) this.index.delete(this.indexKey);
     this.index = undefined;
