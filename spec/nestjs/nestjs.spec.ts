@@ -120,6 +120,9 @@ describe('NestJS (legacy decorators with emitDecoratorMetadata)', () => {
 
       // Where NestJS tools look: reflect-metadata on the prototype and the method's name.
       expect(Reflect.getMetadata('tiercache:cached', ProductService.prototype, 'product')).to.have.nested.property('options.ttl', '5m');
+      // On the handler too, where Nest's guards and interceptors read it.
+      expect(new Reflector().get('tiercache:cached', handler(ProductService, 'product'))).to.have.nested.property('options.ttl', '5m');
+      expect(new Reflector().get('tiercache:ratelimited', handler(ProductService, 'search'))).to.not.equal(undefined);
       expect(Reflect.getMetadata('tiercache:cached', ProductService.prototype, 'search')).to.have.nested.property('options.ttl', '1m');
       expect(Reflect.getMetadata('tiercache:ratelimited', ProductService.prototype, 'search')).to.include({ limit: 2 });
       expect(Reflect.getMetadata('tiercache:invalidates', ProductService.prototype, 'rename')).to.have.property('tags');
