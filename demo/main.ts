@@ -1,145 +1,90 @@
 /**
- * `npm run demo`: a miss, an L1 hit, an L2 hit from a second engine and a stampede, timed.
+ * `npm run demo`: one replica of the Koa shop (DEMO.md), on PORT (default 3000).
  *
- * Redis: `REDIS_URL` if set; else a private `redis-server` on a free port (if one is on the
- * PATH), stopped on exit; else L1 only.
+ * Redis: `REDIS_URL` if set; else a private `redis-server` on a free port (if one is on the PATH),
+ * stopped on exit; else L1 only, said in one line. Settings: PORT (0: a free port),
+ * DEMO_RATE_LIMIT, DEMO_RATE_WINDOW, DEMO_SLOW_MS, DEMO_REPLICA_ID (default: the port).
+ *
+ * For whoever starts it (`demo/replicas.ts`, the end-to-end tests): once listening it prints
+ * `tiercache demo listening on http://127.0.0.1:<port>` and, with an IPC channel, sends
+ * `{ type: 'listening', port, replicaId }`. On SIGTERM or SIGINT it closes the server, the cache,
+ * its Redis connections and timers, stops the Redis it started, and exits 0.
  */
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Cached, createCache, setDefaultCache, type CacheEngine, type CacheStats } from '../lib/index.js';
-import { startPrivateRedis, type PrivateRedis } from './redis-launcher.js';
+import { createShopApp, type ShopApp } from './app.js';
+import { DemoConfigError, replicaSettingsFromEnv } from './config.js';
+import { chooseRedis, type RedisChoice } from './redis-choice.js';
 
-const DB_MS = 50;
-const STAMPEDE = 100;
-const HIT_LOOP = 100_000;
+/** A stuck close (a Redis that hangs) must not keep a stopped replica around forever. */
+const SHUTDOWN_LIMIT_MS = 10_000;
 
-interface Product {
-  id: number;
-  name: string;
-  price: number;
-}
-
-class ProductService {
-  /** How many times the "database" was queried. */
-  queries = 0;
-
-  @Cached({ ttl: '1m', grace: '1m' })
-  async getProduct(id: number): Promise<Product> {
-    this.queries++;
-    await sleep(DB_MS); // the database
-    return { id, name: `Product ${id}`, price: 9.99 };
-  }
-}
-
-interface Row {
-  step: string;
-  ms: number | undefined;
-  queries: number | undefined;
-  from: string;
+/** What a parent process receives over IPC once this replica listens. */
+export interface ListeningMessage {
+  type: 'listening';
+  port: number;
+  replicaId: string;
 }
 
 async function main(): Promise<void> {
-  const { url, note, redis } = await chooseRedis();
-  const namespace = `demo-${Date.now().toString(36)}-${process.pid}`;
-  const l2 = url === undefined ? false : { redis: url };
-  const first = createCache({ namespace, l2 });
-  const engines: CacheEngine[] = [first];
-  try {
-    const withRedis = (await first.ready()).l2 === 'connected';
-    console.log(`tiercache demo, namespace "${namespace}"`);
-    console.log(withRedis || url === undefined ? note : `Redis at ${url} did not answer: running L1 only.`);
-    console.log('');
+  const settings = replicaSettingsFromEnv();
+  let redis: RedisChoice | undefined;
+  let shop: ShopApp | undefined;
+  let stopping = false;
 
-    const products = new ProductService();
-    const rows: Row[] = [];
-    // Runs `calls` with `engine` as the default cache; records the time (per call when `perCall` > 1),
-    // the queries and where the answers came from.
-    const step = async (name: string, engine: CacheEngine, calls: () => Promise<unknown>, perCall = 1): Promise<void> => {
-      setDefaultCache(engine);
-      const before = engine.stats();
-      const queries = products.queries;
-      const started = performance.now();
-      await calls();
-      const ms = (performance.now() - started) / perCall;
-      rows.push({ step: name, ms, queries: products.queries - queries, from: answeredFrom(before, engine.stats()) });
-    };
-
-    await step(`miss: the method runs (${DB_MS} ms database)`, first, () => products.getProduct(1));
-    await step('L1 hit', first, () => products.getProduct(1));
-    await step(
-      `L1 hit, average of ${HIT_LOOP.toLocaleString('en')}`,
-      first,
-      async () => {
-        for (let i = 0; i < HIT_LOOP; i++) await products.getProduct(1);
-      },
-      HIT_LOOP,
-    );
-
-    let stampedeEngine = first;
-    if (withRedis) {
-      // Another replica: its own (empty) L1, the same Redis and namespace.
-      const second = createCache({ namespace, l2 });
-      engines.push(second);
-      await second.ready();
-      await step('L2 hit from a second engine', second, () => products.getProduct(1));
-      stampedeEngine = second;
-    } else {
-      rows.push({ step: 'L2 hit from a second engine', ms: undefined, queries: undefined, from: 'skipped: no Redis' });
+  const start = async (): Promise<void> => {
+    redis = await chooseRedis();
+    if (stopping) return;
+    console.log(redis.url === undefined ? `${redis.note} Products live in this process's memory, and /stats/all shows this replica only.` : redis.note);
+    shop = await createShopApp({
+      rateLimit: settings.rateLimit,
+      rateWindow: settings.rateWindow,
+      slowMs: settings.slowMs,
+      ...(redis.url === undefined ? {} : { redisUrl: redis.url }),
+      ...(settings.replicaId === undefined ? {} : { replicaId: settings.replicaId }),
+    });
+    if (stopping) return;
+    const { port, url } = await shop.listen(settings.port);
+    const replicaId = shop.replicaId!;
+    // One line each way the bus changes: the moment replicas stop hearing each other matters.
+    shop.cache.on('bus:disconnect', ({ reason }) => console.warn(`replica ${replicaId}: invalidation bus down (${reason}); L1 is not trusted until it is back`));
+    shop.cache.on('bus:connect', () => console.log(`replica ${replicaId}: invalidation bus connected`));
+    console.log(`tiercache demo listening on ${url}`);
+    console.log(`replica ${replicaId}: search limited to ${settings.rateLimit} per ${String(settings.rateWindow)} per client, database ${settings.slowMs} ms per query, stats page ${url}/`);
+    if (process.send !== undefined) {
+      const message: ListeningMessage = { type: 'listening', port, replicaId };
+      process.send(message);
     }
-    await step(`stampede: ${STAMPEDE} concurrent calls, cold key`, stampedeEngine, () =>
-      Promise.all(Array.from({ length: STAMPEDE }, () => products.getProduct(2))),
-    );
+  };
 
-    printTable(rows);
-  } finally {
-    setDefaultCache(undefined);
-    await Promise.all(engines.map((engine) => engine.close()));
-    await redis?.stop();
-  }
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      console.error(`tiercache demo: still closing after ${SHUTDOWN_LIMIT_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    console.log(`tiercache demo: ${signal}, closing`);
+    // A signal during start-up waits for it, so what it opened is closed too.
+    await started.catch(() => undefined);
+    await shop?.close();
+    await redis?.server?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    // The IPC channel would keep the event loop alive; everything else is closed, so it exits 0.
+    if (process.connected) process.disconnect();
+  };
+  const onSignal = (signal: NodeJS.Signals): void => void stop(signal);
+  // Registered before anything starts, so a signal at any time closes what was opened.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const started = start();
+  await started;
 }
 
-async function chooseRedis(): Promise<{ url: string | undefined; note: string; redis: PrivateRedis | undefined }> {
-  const fromEnv = process.env['REDIS_URL'];
-  if (fromEnv !== undefined && fromEnv !== '') return { url: fromEnv, note: `Redis: ${fromEnv} (from REDIS_URL)`, redis: undefined };
-  const redis = await startPrivateRedis();
-  if (redis === undefined) {
-    return { url: undefined, note: 'No Redis (REDIS_URL unset, no redis-server on the PATH): running L1 only, the L2 step is skipped.', redis };
-  }
-  return { url: redis.url, note: `Redis: a private redis-server on ${redis.url}, stopped on exit`, redis };
+try {
+  await main();
+} catch (error) {
+  // A bad setting or an unreachable Redis: one line, no stack.
+  console.error(error instanceof DemoConfigError ? `tiercache demo: ${error.message}` : error);
+  process.exit(1);
 }
-
-/** Where the calls of one step were answered from, by the engine's counters. */
-function answeredFrom(before: CacheStats, after: CacheStats): string {
-  const l1 = after.hits.l1 - before.hits.l1;
-  const l2 = after.hits.l2 - before.hits.l2;
-  const misses = after.misses - before.misses;
-  const joined = after.coalesced - before.coalesced;
-  const parts: string[] = [];
-  if (l1 > 0) parts.push(l1 === 1 ? 'L1' : `L1 x ${l1.toLocaleString('en')}`);
-  if (l2 > 0) parts.push('L2 (Redis), now in this L1 too');
-  if (misses > 0) parts.push('the method');
-  if (joined > 0) parts.push(`${joined} calls joined that run`);
-  return parts.join(', ');
-}
-
-function printTable(rows: readonly Row[]): void {
-  const cells = [
-    ['step', 'time', 'queries', 'answered from'],
-    ...rows.map((row) => [row.step, row.ms === undefined ? '-' : formatTime(row.ms), row.queries === undefined ? '-' : String(row.queries), row.from]),
-  ];
-  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((line) => line[column]!.length)));
-  for (const line of cells) {
-    // Text left-aligned, numbers right-aligned.
-    const [step, time, queries, from] = line.map((cell, column) => (column === 1 || column === 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)));
-    console.log(`${step}  ${time}  ${queries}  ${from}`.trimEnd());
-  }
-}
-
-function formatTime(ms: number): string {
-  const us = ms * 1_000;
-  if (us < 1) return `${us.toFixed(3)} µs`;
-  if (us < 1_000) return `${us.toFixed(1)} µs`;
-  return `${ms.toFixed(1)} ms`;
-}
-
-await main();

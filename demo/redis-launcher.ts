@@ -12,6 +12,17 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startPrivateRedis}. */
+export interface PrivateRedisOptions {
+  /**
+   * Kill the server and exit this process on SIGINT/SIGTERM. A caller that shuts down in order
+   * (HTTP server, then its Redis clients, then Redis) turns this off and calls `stop()` last; the
+   * server is still killed when this process exits.
+   * @default true
+   */
+  handleSignals?: boolean;
+}
+
 const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
 
@@ -33,9 +44,12 @@ export function findOnPath(name: string): string | undefined {
 /**
  * Starts a private `redis-server` if one is on the PATH, and resolves once it answers PING;
  * resolves `undefined` when there is none. The server is killed when this process exits or
- * receives SIGINT or SIGTERM, so a Ctrl-C never leaves one behind.
+ * (unless `handleSignals` is false) receives SIGINT or SIGTERM, so a Ctrl-C never leaves one
+ * behind. It runs in its own process group, so the Ctrl-C of a terminal reaches this process
+ * only, which stops Redis after the clients that use it have closed.
  */
-export async function startPrivateRedis(): Promise<PrivateRedis | undefined> {
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis | undefined> {
+  const { handleSignals = true } = options;
   const binary = findOnPath('redis-server');
   if (binary === undefined) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tiercache-demo-redis-'));
@@ -43,6 +57,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis | undefined> {
   const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   // Keep draining the output (a full pipe would block Redis); the tail explains a failed start.
   let log = '';
@@ -59,8 +74,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis | undefined> {
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.on('exit', killNow);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (handleSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
