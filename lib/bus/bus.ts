@@ -11,6 +11,8 @@ export interface BusHandlers {
   down(reason: string): void;
   /** A message that could not be parsed, or a subscriber connection error. */
   error(error: Error, operation: string): void;
+  /** A heartbeat was just sent: checks that share its cadence run here rather than on a timer of their own. */
+  beat(): void;
 }
 
 /** How often each replica sends a heartbeat; the bus is down after two of its own went unheard. */
@@ -83,6 +85,21 @@ export class Bus {
     return true;
   }
 
+  /**
+   * Subscribes again on a new connection, because the server behind the subscriber's connection
+   * was replaced while the connection stayed open (a proxy or a VIP switched servers): the new
+   * server holds no subscription, so nothing published there would be heard. The bus is down
+   * until the subscription is confirmed on the new server. Reconnecting, rather than sending
+   * SUBSCRIBE again on the same connection, also redoes the connection's set-up (AUTH, SELECT,
+   * client name) that the new server never saw; ioredis subscribes again once it is ready.
+   */
+  resubscribe(reason: string): void {
+    if (this.#closed) return;
+    this.#setDown(reason);
+    // Any other status means a (re)connection is already under way, which subscribes when ready.
+    if (this.#subscriber.status === 'ready') this.#subscriber.disconnect(true);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
@@ -129,10 +146,14 @@ export class Bus {
     if (this.#closed) return;
     if (++this.#missed > MISSED_BEATS_DOWN) this.#setDown(`${MISSED_BEATS_DOWN} heartbeats went unheard`);
     void this.publish({ i: this.instanceId, t: 'beat' }, HEARTBEAT_MS);
+    this.#handlers.beat();
   }
 
   #setUp(): void {
     if (this.#up || this.#closed || this.#subscriber.status !== 'ready') return;
+    // Beats sent before the subscription existed could not be heard: counting them would take
+    // the bus down again at the next beat, purging L1 once more for nothing.
+    this.#missed = 0;
     this.#up = true;
     this.#handlers.up();
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
 import { Bus } from '../bus/bus.js';
 import type { BusMessage } from '../bus/bus-message.js';
 import { RecoveryQueue, type RecoveryOp } from '../bus/recovery-queue.js';
@@ -29,6 +30,7 @@ export interface CacheEvents {
   error: [error: Error, context: { operation: string; key?: string; method?: string }];
   'bus:connect': [];
   'bus:disconnect': [{ reason: string }];
+  'redis:replaced': [{ previousRunId: string; runId: string }];
 }
 export type CacheEventName = keyof CacheEvents;
 
@@ -115,6 +117,16 @@ export class CacheEngine {
   #l1Trusted: boolean;
   #distrustTimer: NodeJS.Timeout | undefined;
   #busWasUp = false;
+  /** The `run_id` of the server the L2 connection reached, learned at each (re)connection; see #checkRunId. */
+  #runId: string | undefined;
+  /** Counts L2 (re)connections, so a run_id read on one connection is never compared with another's. */
+  #connection = 0;
+  /** The connection whose run_id is known or being read (-1: none). */
+  #runIdConnection = -1;
+  /** INFOs sent and not settled: the check sends none while one is, even on a connection that stopped answering. */
+  #runIdReads = 0;
+  /** The server refused INFO (an ACL, a renamed command): no check for this engine's life. */
+  #runIdRefused = false;
 
   constructor(raw: CacheOptions) {
     const options = resolveCacheOptions(raw);
@@ -141,7 +153,10 @@ export class CacheEngine {
     if (options.l2 !== false) {
       this.#l2 = new RedisTier(options.l2, options.breaker, this.#clock, {
         error: (error, operation) => this.#error(error, { operation: `redis:${operation}` }),
-        ready: () => void this.#onRedisReady(),
+        ready: () => {
+          this.#connection++;
+          void this.#onRedisReady();
+        },
         breaker: (state) => this.#logger?.info({ namespace: options.namespace, breaker: state }, `tiercache: Redis circuit breaker ${state}`),
       });
       if (options.bus) {
@@ -150,6 +165,7 @@ export class CacheEngine {
           up: () => this.#onBusUp(),
           down: (reason) => this.#onBusDown(reason),
           error: (error, operation) => this.#error(error, { operation }),
+          beat: () => void this.#checkRunId(),
         });
       }
       void this.#onRedisReady();
@@ -1124,8 +1140,12 @@ export class CacheEngine {
   async #onRedisReady(reconnected = true): Promise<void> {
     const l2 = this.#l2;
     if (l2 === undefined || l2.client.status !== 'ready' || this.#closed) return;
-    // After a reconnection the old generation cannot be trusted until it is read again.
-    if (reconnected) this.#generation = undefined;
+    // After a reconnection the old generation cannot be trusted until it is read again, and the
+    // server reached may be another one: learn which, for the check on the heartbeat.
+    if (reconnected) {
+      this.#generation = undefined;
+      void this.#learnRunId(l2);
+    }
     try {
       const raw = await withTimeout(l2.client.get(this.#generationKey()), this.defaults.redisTimeout);
       this.#setGeneration(raw === null ? 0 : Number(raw));
@@ -1135,6 +1155,94 @@ export class CacheEngine {
       return;
     }
     if (this.#recovery.size > 0) await this.#replay();
+  }
+
+  // ---------------------------------------------------------------- the server's identity
+
+  /**
+   * Records the `run_id` of the server the L2 connection just reached. A reconnection itself
+   * compares nothing: the subscriber reconnects too, and the bus purges what it must when it is
+   * back up. What this baseline is for is the case no reconnection reveals (#checkRunId).
+   */
+  async #learnRunId(l2: RedisTier): Promise<void> {
+    // Redis Cluster: every node has its own run_id, and ioredis's cluster client follows the
+    // topology itself (MOVED, failovers, node rediscovery): there is no single server to check.
+    // Without a bus L1 is trusted whatever happens to Redis, so nothing depends on the answer.
+    const connection = this.#connection;
+    if (l2.isCluster || this.#bus === undefined || this.#runIdRefused || this.#runIdConnection === connection) return;
+    this.#runIdConnection = connection;
+    this.#runId = undefined;
+    const runId = await this.#readRunId(l2);
+    if (connection !== this.#connection) return;
+    this.#runId = runId;
+    // Not read (a timeout): the next heartbeat tries again.
+    if (runId === undefined) this.#runIdConnection = -1;
+  }
+
+  /**
+   * On every heartbeat (250 ms): is the server behind the L2 connection still the one it
+   * reached? A proxy, a load balancer or a VIP can switch servers behind a connection that stays
+   * open; the new server has none of the tag versions, the generation or the bus's subscription,
+   * and what was published on it so far was never heard here. No close, no error: only the
+   * server's `run_id` tells. One INFO server costs about 600 bytes and 5 µs of Redis CPU.
+   */
+  async #checkRunId(): Promise<void> {
+    const l2 = this.#l2;
+    if (l2 === undefined || l2.isCluster || this.#runIdReads > 0 || this.#runIdRefused || this.#closed || !this.#l2Usable()) return;
+    const known = this.#runId;
+    const connection = this.#connection;
+    // Not read on this connection yet (its reading at connection time timed out): learn it now.
+    if (known === undefined || this.#runIdConnection !== connection) return this.#learnRunId(l2);
+    const runId = await this.#readRunId(l2);
+    if (runId === undefined || runId === known || connection !== this.#connection || this.#closed) return;
+    this.#onRedisReplaced(known, runId);
+  }
+
+  /**
+   * The server's `run_id` from INFO server, bounded by `redisTimeout`; undefined when it cannot
+   * be read. Sent outside the circuit breaker: a check is not traffic, and a server that refuses
+   * INFO must not open the breaker for every other command.
+   */
+  async #readRunId(l2: RedisTier): Promise<string | undefined> {
+    // Counted until the command settles, not until the timeout: a connection that stopped
+    // answering gets one INFO, not one per heartbeat.
+    this.#runIdReads++;
+    const info = (l2.client as Redis).info('server').finally(() => this.#runIdReads--);
+    try {
+      return /^run_id:(\w+)/m.exec(await withTimeout(info, this.defaults.redisTimeout))?.[1];
+    } catch (error) {
+      if ((error as Error).name === 'ReplyError' && !this.#runIdRefused) {
+        this.#runIdRefused = true;
+        this.#error(
+          new Error(`INFO server was refused (${(error as Error).message}): a Redis replaced behind a connection that stays open will only be noticed by the bus heartbeat`, { cause: error }),
+          { operation: 'redis:run-id' },
+        );
+      }
+      // Anything else (a timeout, a closed connection) is reported by the commands and the bus.
+      return undefined;
+    }
+  }
+
+  /**
+   * Another server answers on the L2 connection. Everything learned from the old one is
+   * dropped, as on a reconnection but at once: L1 and the tag mirror are purged, loads under way
+   * will not fill L1, the generation is read again and the recovery queue replayed, and the bus
+   * subscribes again on the new server. Until it has, L1 is trusted for `maxStaleness` at most.
+   */
+  #onRedisReplaced(previousRunId: string, runId: string): void {
+    this.#runId = runId;
+    this.#invalidateAll();
+    // Down first, so L1's trust runs out (#onBusDown) before anything is served from it again.
+    this.#bus?.resubscribe('the Redis server was replaced');
+    this.#l1?.clear();
+    this.#mirror.clear();
+    this.epoch++;
+    this.#logger?.warn(
+      { namespace: this.options.namespace, previousRunId, runId },
+      `tiercache: the Redis server was replaced behind an open connection (run_id ${previousRunId} -> ${runId}): L1 and the tag mirror purged, the bus subscribes again`,
+    );
+    this.#emit('redis:replaced', { previousRunId, runId });
+    void this.#onRedisReady();
   }
 
   // ---------------------------------------------------------------- events

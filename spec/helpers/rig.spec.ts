@@ -131,6 +131,53 @@ describe('the test rig', () => {
         expect(await client.ping()).to.equal('PONG');
       });
     });
+
+    describe('when retargeted', () => {
+      const other = useRedis();
+
+      it('switches open connections to the other server between replies, without a close', async () => {
+        const client = redis().client({ port: proxy.port });
+        const subscriber = redis().client({ port: proxy.port });
+        await Promise.all([client.set('where', 'first'), other().client().set('where', 'second')]);
+        await subscriber.subscribe('ch');
+        let closes = 0;
+        for (const c of [client, subscriber]) c.on('close', () => (closes += 1));
+        // Requests keep coming while the proxy switches, four in flight at any time: each must
+        // get its own reply, none lost with the old upstream connection.
+        let stop = false;
+        let answered = 0;
+        const traffic = Promise.all(
+          [0, 1, 2, 3].map(async (lane) => {
+            for (let i = 0; !stop; i++) {
+              expect(await client.echo(`${lane}:${i}`)).to.equal(`${lane}:${i}`);
+              answered += 1;
+            }
+          }),
+        );
+        await waitFor(() => answered >= 10, { what: 'ten replies before the switch' });
+
+        // A reply the old server is sure to owe when the switch is asked for: it must still arrive.
+        const blocked = client.blpop('nothing', 0.5);
+        const first = redis().client();
+        await waitFor(async () => /^blocked_clients:1\r?$/m.test(await first.info('clients')), { what: 'the BLPOP blocked on the first server' });
+        await proxy.retarget(other().port);
+        expect(await blocked).to.equal(null);
+        expect(proxy.targetPort).to.equal(other().port);
+        const switchedAt = answered;
+        await waitFor(() => answered >= switchedAt + 10, { what: 'ten replies after the switch' });
+        stop = true;
+        await traffic;
+        expect(await client.get('where')).to.equal('second');
+        // The subscription stayed on the old server: the new one has never heard of it.
+        expect(await other().client().publish('ch', 'hello')).to.equal(0);
+        expect(closes).to.equal(0);
+        expect(proxy.connections).to.equal(2);
+
+        // New connections go to the other server too.
+        const late = redis().client({ port: proxy.port });
+        expect(await late.get('where')).to.equal('second');
+      });
+    });
   });
 
   describe('freePort', () => {
