@@ -14,6 +14,8 @@ export type { Entry } from './engine/entry.js';
 export { parseDuration } from './engine/duration.js';
 export type { Clock } from './engine/clock.js';
 export type { CacheStats, MethodStats } from './engine/stats.js';
+export { TRACING_CHANNEL } from './observability/tracing.js';
+export type { TraceContext, TraceOutcome, TracedOperation } from './observability/tracing.js';
 export { refreshContext } from './engine/refresh-context.js';
 export type { RefreshContext, PreviousValue } from './engine/refresh-context.js';
 export type { Codec } from './codec/codec.js';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { tracingChannel } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Cached, createCache, type CacheEngine } from '../../lib/index.js';
+import { Cached, createCache, TRACING_CHANNEL, type CacheEngine, type TraceContext } from '../../lib/index.js';
 
 let cache: CacheEngine;
 
@@ -54,6 +56,28 @@ export async function main(): Promise<void> {
     // The bus: subscribed during ready() with Redis; none without.
     assert.equal(stats.bus.state, redisUrl ? 'connected' : 'disabled');
     assert.equal(seen[0] === 'bus connected', Boolean(redisUrl));
+
+    // Tracing (diagnostics_channel): every operation while someone subscribes, timed by the subscriber.
+    const spans: string[] = [];
+    const started = new WeakMap<TraceContext, number>();
+    const handlers = {
+      start: (context: TraceContext) => started.set(context, performance.now()),
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: (context: TraceContext) => {
+        const ms = performance.now() - (started.get(context) ?? 0);
+        spans.push(`${context.operation} ${context.key} ${context.outcome} ${context.tier} ${ms >= 0 ? 'timed' : ''}`);
+      },
+      error: () => {},
+    };
+    const channel = tracingChannel<unknown, TraceContext>(TRACING_CHANNEL);
+    channel.subscribe(handlers);
+    await users.profile(3);
+    await users.profile(3);
+    channel.unsubscribe(handlers); // unsubscribed, the hit path is untraced again
+    await new Promise((resolve) => setImmediate(resolve));
+    console.log(spans); // [ 'cached Users.profile:3 miss method timed', 'cached Users.profile:3 hit l1 timed' ]
+    assert.deepEqual(spans, ['cached Users.profile:3 miss method timed', 'cached Users.profile:3 hit l1 timed']);
   } finally {
     await cache.close();
   }

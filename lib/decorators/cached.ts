@@ -6,6 +6,7 @@ import { DEFAULT_ENTRY_OPTIONS, resolveEntryOptions, resolveTags, type EntryOpti
 import type { Counters } from '../engine/stats.js';
 import { CacheConfigError, CacheKeyError } from '../errors.js';
 import { encodeArgs, isPrimitiveKey } from '../keys/canonical-key.js';
+import { traceContext, traced, tracing, type TraceContext } from '../observability/tracing.js';
 import { cacheResolver, checkCacheRef, requireEngine, type CacheRef } from './cache-ref.js';
 import { innerOf, metadataOf, methodOf, type AnyFunction } from './metadata.js';
 import { dualMethodDecorator, type DualMethodDecorator, type MethodSite } from './method-decorator.js';
@@ -67,6 +68,8 @@ export function Cached<Args extends unknown[] = any[], R = any>(options: CachedO
     const state = new CachedMethod(resolved, method, site);
     const wrapper = function cached(this: unknown, arg?: unknown): Promise<unknown> {
       const count = arguments.length;
+      // Traced calls take the full path, which records how each call ended.
+      if (tracing.hasSubscribers) return state.traced(this, arguments);
       if (count < 2 && state.indexed) {
         const engine = state.engineOf();
         if (engine === state.engine) {
@@ -171,8 +174,14 @@ class CachedMethod {
     if (this.name === undefined) site.onClassKnown = (declaringClass) => (this.name ??= nameOf(declaringClass, site.methodName));
   }
 
+  /** A call published on the tracing channel, with its outcome. */
+  traced(self: unknown, args: IArguments): Promise<unknown> {
+    const context = traceContext('cached', this.name, undefined);
+    return tracing.tracePromise(() => this.call(self, args, context), context);
+  }
+
   /** Everything but the indexed L1 hit: key building, the engine's full flow. */
-  call(self: unknown, args: IArguments): Promise<unknown> {
+  call(self: unknown, args: IArguments, trace?: TraceContext): Promise<unknown> {
     try {
       let engine = this.engineOf();
       if (engine !== this.engine) {
@@ -180,6 +189,7 @@ class CachedMethod {
         this.name ??= nameOf((self as { constructor?: AnyFunction } | null)?.constructor ?? Object, this.#site.methodName);
         this.#bind(engine);
       }
+      if (trace !== undefined) trace.method = this.name;
       const count = args.length;
       const encoded = this.#keyOf(self, args);
       const primitive = this.indexed && count < 2 && (count === 0 || isPrimitiveKey(args[0]));
@@ -190,21 +200,29 @@ class CachedMethod {
         if (entry !== undefined && engine.hotClock.now() < entry.earlyAt && (entry.epoch === engine.epoch || engine.revalidate(entry))) {
           if ((++this.counters.l1Hits & 63) === 0) engine.touch(entry);
           if (engine.observeHits) engine.emitHit(entry.key, 'l1', this.name);
+          if (trace !== undefined) {
+            trace.key = entry.key;
+            traced(trace, 'hit', 'l1');
+          }
           return entry.promise;
         }
       }
       const index = primitive ? this.index : this.argIndex;
       const indexKey = primitive ? (count === 0 ? NO_ARGS : args[0]) : encoded;
       const key = this.#prefix + encoded;
+      if (trace !== undefined) trace.key = key;
       const hit = engine.peek(key, this.entryOptions, this.counters, index, indexKey);
-      if (hit !== undefined) return hit;
-      return this.#miss(engine, self, Array.prototype.slice.call(args) as unknown[], key, index, indexKey);
+      if (hit !== undefined) {
+        traced(trace, 'hit', 'l1');
+        return hit;
+      }
+      return this.#miss(engine, self, Array.prototype.slice.call(args) as unknown[], key, index, indexKey, trace);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #miss(engine: CacheEngine, self: unknown, list: unknown[], key: string, index: Map<unknown, Entry>, indexKey: unknown): Promise<unknown> {
+  #miss(engine: CacheEngine, self: unknown, list: unknown[], key: string, index: Map<unknown, Entry>, indexKey: unknown, trace: TraceContext | undefined): Promise<unknown> {
     let options = this.entryOptions;
     if (this.#options.tags !== undefined) options = { ...options, tags: resolveTags(this.#options.tags(...list), 'tags') };
     const method = this.#method;
@@ -218,6 +236,7 @@ class CachedMethod {
       method: this.name,
       index,
       indexKey,
+      trace,
     });
   }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { Bus } from '../bus/bus.js';
+import { traceContext, traced, tracing, type TraceContext } from '../observability/tracing.js';
 import type { BusMessage } from '../bus/bus-message.js';
 import { RecoveryQueue, type RecoveryOp } from '../bus/recovery-queue.js';
 import type { Codec } from '../codec/codec.js';
@@ -56,6 +57,8 @@ export interface Load {
   /** The per-method index of `@Cached` to link the entry into, with the raw argument as its key. */
   readonly index: Map<unknown, Entry> | undefined;
   readonly indexKey: unknown;
+  /** The context of the traced operation this load serves; `undefined` while nobody traces. */
+  readonly trace: TraceContext | undefined;
 }
 
 /** Options of `get`. */
@@ -209,9 +212,20 @@ export class CacheEngine {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (tracing.hasSubscribers) {
+      const context = traceContext('getOrSet', undefined, key);
+      return tracing.tracePromise(() => this.#getOrSet(key, factory, o, context), context) as Promise<T>;
+    }
+    return this.#getOrSet(key, factory, o, undefined) as Promise<T>;
+  }
+
+  #getOrSet(key: string, factory: () => unknown, o: ResolvedEntryOptions, trace: TraceContext | undefined): Promise<unknown> {
     // An L1 hit answers before the load description below is allocated.
     const hit = this.peek(key, o, this.#direct, undefined, undefined);
-    if (hit !== undefined) return hit as Promise<T>;
+    if (hit !== undefined) {
+      traced(trace, 'hit', 'l1');
+      return hit;
+    }
     return this.fetch(key, o, {
       run: factory,
       accept: undefined,
@@ -221,7 +235,8 @@ export class CacheEngine {
       method: undefined,
       index: undefined,
       indexKey: undefined,
-    }) as Promise<T>;
+      trace,
+    });
   }
 
   /** A fresh value for `key` from L1 or L2, or `undefined`; with `allowStale`, a value within grace too. */
@@ -302,7 +317,16 @@ export class CacheEngine {
    * hear it on the bus. When this resolves, this replica no longer returns an entry made before.
    * With Redis down, it resolves after the local invalidation; the rest is replayed when Redis is back.
    */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
+  invalidateTags(tags: readonly string[]): Promise<void> {
+    if (!tracing.hasSubscribers) return this.#invalidateTags(tags);
+    const context: TraceContext = { ...traceContext('invalidateTags', undefined, undefined), tags };
+    return tracing.tracePromise(async () => {
+      await this.#invalidateTags(tags);
+      traced(context, 'invalidated');
+    }, context);
+  }
+
+  async #invalidateTags(tags: readonly string[]): Promise<void> {
     if (!Array.isArray(tags)) throw new CacheConfigError(`expected an array of tags, got ${typeof tags}`, { option: 'tags' });
     tags.forEach((tag, i) => checkTag(tag, `tags[${i}]`));
     if (tags.length === 0) return;
@@ -470,6 +494,7 @@ export class CacheEngine {
         const now = this.#clock.now();
         if (now < entry.freshUntil) {
           load.counters.l1Hits++;
+          traced(load.trace, 'hit', 'l1');
           if (this.observeHits) this.emitHit(key, 'l1', load.method);
           if (load.index !== undefined) link(entry, load);
           if (now >= entry.earlyAt && !this.#flights.has(key)) this.#refreshEarly(key, o, load, entry);
@@ -477,6 +502,7 @@ export class CacheEngine {
         }
         if (now < entry.staleUntil) {
           load.counters.stale++;
+          traced(load.trace, 'stale', 'l1');
           this.#emit('stale', { key, method: load.method });
           return this.#serveStale(key, o, load, entry);
         }
@@ -487,6 +513,7 @@ export class CacheEngine {
     // A load that an invalidation overtook may return what it read before: a new call starts its own.
     if (flight !== undefined && !flight.invalidated) {
       load.counters.coalesced++;
+      traced(load.trace, 'coalesced');
       if (flight.produced !== undefined) return this.#answer(key, flight.produced, o, flight.stale, flight);
       // No answer yet means the method for this key is calling itself for the same key: it would wait forever.
       return flight.answer ?? Promise.reject(new CacheConfigError(`the method for "${key}" called itself for the same key`, { option: load.method ?? 'factory' }));
@@ -520,6 +547,7 @@ export class CacheEngine {
         if (now < remote.freshUntil) {
           this.#release(key, flight);
           load.counters.l2Hits++;
+          traced(load.trace, 'hit', 'l2');
           if (this.observeHits) this.emitHit(key, 'l2', load.method);
           if (o.l1 && !flight.invalidated) this.#fillL1(remote, load);
           return remote.value;
@@ -529,9 +557,11 @@ export class CacheEngine {
     }
     if (previous === undefined) {
       load.counters.misses++;
+      traced(load.trace, 'miss', 'method');
       this.#emit('miss', { key, method: load.method });
     } else {
       load.counters.stale++;
+      traced(load.trace, 'stale', 'l2');
       this.#emit('stale', { key, method: load.method });
       flight.stale = previous;
       if (o.l1 && !flight.invalidated) this.#fillL1(previous, load);
@@ -658,6 +688,7 @@ export class CacheEngine {
             const remote = await this.#freshFromL2(key, o, load, flight);
             if (remote !== undefined) {
               await this.#l2!.script(RELEASE_LOCK, lock.key, [lock.token], o.redisTimeout);
+              traced(load.trace, 'lock-wait', 'l2');
               return remote.value;
             }
           }
@@ -687,9 +718,13 @@ export class CacheEngine {
         await this.#waitForFill(key, Math.min(backoff, remaining));
         backoff = Math.min(backoff * 2, LOCK_BACKOFF_MAX_MS);
         const remote = await this.#freshFromL2(key, o, load, flight);
-        if (remote !== undefined) return remote.value;
+        if (remote !== undefined) {
+          traced(load.trace, 'lock-wait', 'l2');
+          return remote.value;
+        }
         if (flight.l2Failed) break;
       }
+      if (waited && load.trace?.outcome === 'miss') traced(load.trace, 'lock-wait', 'method');
     }
     const renewal = lock === undefined ? undefined : this.#renewWhileRunning(lock, o);
     try {

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { CacheEngine } from '../engine/cache-engine.js';
 import { describe, parseDuration } from '../engine/duration.js';
 import { CacheConfigError, RateLimitError, RateLimitUnavailableError, type RateLimitPolicy } from '../errors.js';
+import { traceContext, traced, tracing, type TraceContext } from '../observability/tracing.js';
 import type { RedisScript } from '../tiers/redis-script.js';
 import { UNAVAILABLE } from '../tiers/redis-tier.js';
 import { decide, type BucketState, type RateLimitAlgorithm, type RateLimitDecision } from './algorithms.js';
@@ -93,8 +94,15 @@ export class RateLimiter {
   }
 
   /** Consumes `cost` from `key`'s bucket, or throws `RateLimitError` (or `RateLimitUnavailableError`). */
-  async consume(engine: CacheEngine, key: string, cost: number): Promise<RateLimitState> {
+  consume(engine: CacheEngine, key: string, cost: number): Promise<RateLimitState> {
+    if (!tracing.hasSubscribers) return this.#consume(engine, key, cost, undefined);
+    const context = traceContext('rateLimit', this.policy.name, key);
+    return tracing.tracePromise(() => this.#consume(engine, key, cost, context), context);
+  }
+
+  async #consume(engine: CacheEngine, key: string, cost: number, trace: TraceContext | undefined): Promise<RateLimitState> {
     const state = await this.#check(engine, key, cost, true);
+    traced(trace, state.allowed ? 'allowed' : 'limited', state.source === 'redis' ? 'l2' : state.source === 'local' ? 'l1' : undefined);
     if (!state.allowed) {
       throw new RateLimitError({ limit: state.limit, remaining: state.remaining, resetMs: state.resetMs, retryAfterMs: state.retryAfterMs, policy: this.policy });
     }
