@@ -18,6 +18,7 @@ import { main as replicasAndConsistency } from '../../docs/examples/replicas-and
 import { main as stampedeProtection } from '../../docs/examples/stampede-protection.js';
 import { main as staleWhileRevalidate } from '../../docs/examples/stale-while-revalidate-and-grace.js';
 import { main as tagsAndInvalidation } from '../../docs/examples/tags-and-invalidation.js';
+import { main as testing } from '../../docs/examples/testing.js';
 import { useCluster } from '../helpers/redis-cluster.js';
 import { useRedis } from '../helpers/redis-server.js';
 
@@ -33,6 +34,7 @@ const examples: Record<string, () => Promise<void>> = {
   'stampede-protection': stampedeProtection,
   'redis-cluster': redisCluster,
   'http-caching': httpCaching,
+  testing,
 };
 
 /** The examples that also run against a Redis Cluster (`REDIS_CLUSTER`). */
