@@ -178,6 +178,22 @@ describe('httpCache (tiercache/koa)', () => {
       }
     });
 
+    it('a request\'s no-cache does not bypass the server\'s cache: the method does not run again, and revalidation still gives 304', async () => {
+      const catalog = catalogOf(cache);
+      const served = await koa.serve(catalogApp(catalog, cache).app);
+      await send(served, '/products/1');
+      const calls = catalog.calls;
+      for (const headers of [{ 'cache-control': 'no-cache' }, { 'cache-control': 'max-age=0' }, { pragma: 'no-cache' }]) {
+        const fresh = await send(served, '/products/1', { headers });
+        expect(fresh.status).to.equal(200);
+        expect(fresh.body.equals(BODY_1)).to.equal(true);
+        const revalidated = await send(served, '/products/1', { headers: { ...headers, 'if-none-match': tag } });
+        expect(revalidated.status).to.equal(304);
+      }
+      expect(catalog.calls, 'the method did not run again').to.equal(calls);
+      expect(cache.stats().hits.l1, 'served from L1').to.be.at.least(6);
+    });
+
     it('ignores If-Modified-Since when If-None-Match is present (13.1.3)', async () => {
       const response = await send(port, '/products/1', { headers: { 'if-none-match': '"0-stale"', 'if-modified-since': UPDATED_AT } });
       expect(response.status).to.equal(200);
