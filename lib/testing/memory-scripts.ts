@@ -20,23 +20,6 @@ export function sha1(body: string): string {
   return createHash('sha1').update(body).digest('hex');
 }
 
-/**
- * The SHA1 a RedisScript sends with EVALSHA. RedisScript keeps its body private; its `run` sends
- * EVALSHA synchronously (before its first await), so a client that only records the call learns it.
- */
-function shaOf(script: RedisScript): string {
-  let sha: string | undefined;
-  const recorder = {
-    evalsha(digest: string): Promise<null> {
-      sha = digest;
-      return Promise.resolve(null);
-    },
-  };
-  void script.run(recorder as never, 'probe', []);
-  if (sha === undefined) throw new Error(`tiercache/testing: could not learn the SHA1 of the ${script.name} script`);
-  return sha;
-}
-
 /** Lua's `tonumber` on a string (or Redis's nil): undefined where Lua gives nil. */
 export function luaNumber(text: string | null | undefined): number | undefined {
   if (text === null || text === undefined) return undefined;
@@ -177,7 +160,7 @@ const SCRIPTS: readonly [RedisScript, EmulatedScript['run']][] = [
 /** tiercache's scripts by SHA1: the only Lua a MemoryRedisServer can run. */
 export const EMULATED_SCRIPTS: ReadonlyMap<string, EmulatedScript> = new Map(
   SCRIPTS.map(([script, run]) => {
-    const sha = shaOf(script);
+    const sha = script.sha;
     return [sha, { name: script.name, sha, run }];
   }),
 );

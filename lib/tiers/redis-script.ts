@@ -8,18 +8,19 @@ import type { Cluster, Redis } from 'ioredis';
  */
 export class RedisScript {
   readonly name: string;
+  /** The SHA1 of the body, as EVALSHA names the script (the in-memory server of the testing kit matches on it). */
+  readonly sha: string;
   readonly #body: string;
-  readonly #sha: string;
 
   constructor(name: string, body: string) {
     this.name = name;
     this.#body = body;
-    this.#sha = createHash('sha1').update(body).digest('hex');
+    this.sha = createHash('sha1').update(body).digest('hex');
   }
 
   async run(client: Redis | Cluster, key: string, args: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await client.evalsha(this.#sha, 1, key, ...args);
+      return await client.evalsha(this.sha, 1, key, ...args);
     } catch (error) {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
       return client.eval(this.#body, 1, key, ...args);
