@@ -100,8 +100,9 @@ export function useShop(options: ShopOptions): () => Shop {
       raw,
       async publishRaw(text) {
         const client = raw();
-        if (options.kind === 'cluster') await client.spublish(`${namespace}:bus`, text);
-        else await client.publish(`${namespace}:bus`, text);
+        const heard = Number(options.kind === 'cluster' ? await client.spublish(`${namespace}:bus`, text) : await client.publish(`${namespace}:bus`, text));
+        // Pub/sub delivers to the subscribers of the moment only: say so if a replica was not one.
+        if (heard < replicas.length) throw new Error(`a raw bus message reached ${heard} subscriber(s), not the ${replicas.length} replicas`);
       },
     };
   });
