@@ -120,6 +120,9 @@ export async function runRounds(cases: readonly BenchCase[], options: RoundOptio
   });
 }
 
+/** How long a sample waits, untimed, for the work the case before it left in flight. */
+const SETTLE_MS = 10;
+
 /** The op count that makes one sample last about `sampleMs`. */
 async function calibrate(c: BenchCase): Promise<number> {
   let ops = 64;
@@ -135,8 +138,10 @@ async function calibrate(c: BenchCase): Promise<number> {
  * a full GC so that garbage of the case before is not charged to this one.
  */
 async function sample(c: BenchCase, ops: number): Promise<{ opsPerSec: number; pairedRatio: number | undefined }> {
-  // Lets sockets and timers of the case before settle.
-  await new Promise((resolve) => setImmediate(resolve));
+  // Lets sockets, timers and background work of the case before settle (a miss's fill publishes
+  // its "filled" message without waiting): the forced GC below stops the event loop, and a reply
+  // read only after it would count as a Redis timeout.
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   globalThis.gc?.();
   const timing = await measure(c, ops);
   return { opsPerSec: (ops * 1000) / timing.ms, pairedRatio: timing.baselineMs === undefined ? undefined : timing.baselineMs / timing.ms };
@@ -166,7 +171,7 @@ export function spread(values: readonly number[]): Spread {
 }
 
 /** Linear interpolation between the closest ranks (the default of R and NumPy). `sorted` ascending. */
-export function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const position = (sorted.length - 1) * q;
   const low = Math.floor(position);

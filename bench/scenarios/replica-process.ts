@@ -12,6 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Cached, createCache } from '../../lib/index.js';
 import type { ReplicaHandlers } from '../../spec/helpers/replica.js';
+import type { PeerBus } from './peer-bus.js';
+import type { PeerLoaders, StampedePeer } from './peer-stampede.js';
 
 export interface ReplicaInit {
   redisUrl: string;
@@ -30,6 +32,9 @@ export interface Sent {
 export interface StampedeRun {
   latencies: number[];
   runs: number;
+  /** Calls that failed (peers only), and the first failure's message. */
+  failed?: number;
+  failure?: string;
 }
 
 function now(): number {
@@ -69,6 +74,10 @@ export async function setup(init: ReplicaInit): Promise<ReplicaHandlers> {
     }
   }
   const slow = new Slow();
+  // The peers of the stampede case, made on demand, and how often each ran the method per key.
+  let peers: PeerLoaders | undefined;
+  let bus: PeerBus | undefined;
+  const peerRuns = new Map<string, number>();
 
   // Tag -> when the remote invalidation of it was heard here.
   const received = new Map<string, number>();
@@ -140,10 +149,66 @@ export async function setup(init: ReplicaInit): Promise<ReplicaHandlers> {
       await Promise.all(calls);
       return { latencies, runs: runs.get(round) ?? 0 };
     },
+    /** Creates BentoCache with its bus; remote deletes of keys under the current prefix are then noted like invalidations. */
+    prepareBus: async () => {
+      bus ??= await (await import('./peer-bus.js')).createPeerBus(init.redisUrl, (keys) => {
+        if (prefix === undefined) return;
+        const at = now();
+        for (const key of keys) if (key.startsWith(prefix)) received.set(key, at);
+      });
+    },
+    /** The same as `invalidate`, with BentoCache's `delete({ key })` of `<tagPrefix><i>` in place of `invalidateTags`. */
+    bentoDelete: async (tagPrefix: string, count: number, paceMs: number): Promise<Sent> => {
+      if (bus === undefined) throw new Error('bentoDelete before prepareBus');
+      const sent: number[] = [];
+      const resolved: number[] = [];
+      const start = now();
+      for (let i = 0; i < count; i++) {
+        if (paceMs > 0) await until(start + i * paceMs);
+        sent.push(now());
+        await bus.delete(`${tagPrefix}${i}`);
+        resolved.push(now());
+      }
+      return { sent, resolved };
+    },
+    /** Creates the peers' caches (their clients connect now, not during the first timed key). */
+    preparePeers: async () => {
+      peers ??= (await import('./peer-stampede.js')).createPeerLoaders(init.redisUrl, init.namespace, async (peer, round) => {
+        const key = `${peer}:${round}`;
+        peerRuns.set(key, (peerRuns.get(key) ?? 0) + 1);
+        await sleep(init.methodMs);
+        return { round, by: process.pid };
+      });
+    },
+    /** `stampede` through a peer: at `at`, `callers` concurrent reads of the cold key `round` through `peer`. */
+    peerStampede: async (peer: StampedePeer, round: number, callers: number, at: number): Promise<StampedeRun> => {
+      if (peers === undefined) throw new Error('peerStampede before preparePeers');
+      const loaders = peers;
+      await until(at);
+      const latencies: number[] = new Array<number>(callers);
+      const calls: Promise<void>[] = [];
+      // A peer's failure is its row's finding, not the end of the run: counted, and its first message kept.
+      let failed = 0;
+      let failure: string | undefined;
+      for (let c = 0; c < callers; c++) {
+        const started = now();
+        calls.push(
+          loaders.load(peer, round).then(
+            () => void (latencies[c] = now() - started),
+            (error: unknown) => {
+              failed++;
+              failure ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+            },
+          ),
+        );
+      }
+      await Promise.all(calls);
+      return { latencies: latencies.filter((ms) => ms !== undefined), runs: peerRuns.get(`${peer}:${round}`) ?? 0, failed, ...(failure === undefined ? {} : { failure }) };
+    },
     stats: async () => ({ ...cache.stats(), errorEvents: errors }),
     close: async () => {
       await cache.close();
-      await Promise.all([publisher.quit(), subscriber.quit()]);
+      await Promise.all([publisher.quit(), subscriber.quit(), peers?.close(), bus?.close()]);
     },
   };
 }

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedis, type RedisServer } from '../../spec/helpers/redis-server.js';
 import { startReplica, type Replica } from '../../spec/helpers/replica.js';
 import type { LatencyResult } from '../harness.js';
+import { STAMPEDE_PEERS } from './peer-stampede.js';
 import type { ReplicaInit, Sent, StampedeRun } from './replica-process.js';
 
 export const PROPAGATION_GROUP = 'Invalidation seen by the other replicas (A -> B, C; 3 processes, 1 Redis)';
@@ -41,6 +42,8 @@ export interface ReplicaSettings {
   readonly propagationTargetMs: number;
   /** Stampede p99 target, ms. */
   readonly stampedeTargetMs: number;
+  /** Cold keys measured per peer in the stampede case (after 2 not counted). */
+  readonly peerStampedeRounds: number;
 }
 
 export const REPLICA_SETTINGS: ReplicaSettings = {
@@ -53,6 +56,7 @@ export const REPLICA_SETTINGS: ReplicaSettings = {
   warmupRounds: 3,
   propagationTargetMs: 5,
   stampedeTargetMs: 70,
+  peerStampedeRounds: 20,
 };
 
 /** What the multi-process cases measured, besides their rows. */
@@ -95,6 +99,7 @@ export async function replicaScenarios(settings: ReplicaSettings = REPLICA_SETTI
     results.push(...(await propagation(replicas, settings, log)));
     const crowd = await stampede(replicas, settings, log);
     results.push(...crowd.results);
+    results.push(...(await peerStampedes(replicas, settings, log)));
 
     const stats = await Promise.all(replicas.map((r) => r.call<{ errors: number; errorEvents: number }>('stats')));
     const errors = stats.reduce((sum, s) => sum + s.errors + s.errorEvents, 0);
@@ -137,6 +142,7 @@ async function propagation(replicas: readonly Replica[], settings: ReplicaSettin
   const [sender, ...receivers] = replicas as [Replica, ...Replica[]];
   const results: LatencyResult[] = [];
   const n = settings.invalidations;
+  await Promise.all(replicas.map((r) => r.call('prepareBus')));
   const modes = [
     { id: 'warmup', handler: 'invalidate', name: '', count: WARMUP_INVALIDATIONS, paceMs: 0 },
     { id: 'raw-warmup', handler: 'publish', name: '', count: WARMUP_INVALIDATIONS, paceMs: 0 },
@@ -144,6 +150,8 @@ async function propagation(replicas: readonly Replica[], settings: ReplicaSettin
     { id: 'raw-seq', handler: 'publish', name: `floor: ${n} raw ioredis PUBLISH -> SUBSCRIBE, back to back`, count: n, paceMs: 0 },
     { id: 'paced', handler: 'invalidate', name: `${n} invalidateTags, one every ${settings.paceMs} ms`, count: n, paceMs: settings.paceMs },
     { id: 'raw-paced', handler: 'publish', name: `floor: ${n} raw ioredis PUBLISH -> SUBSCRIBE, one every ${settings.paceMs} ms`, count: n, paceMs: settings.paceMs },
+    { id: 'bento-warmup', handler: 'bentoDelete', name: '', count: WARMUP_INVALIDATIONS, paceMs: 0 },
+    { id: 'bento-paced', handler: 'bentoDelete', name: `BentoCache: ${n} delete({ key }), one every ${settings.paceMs} ms`, count: n, paceMs: settings.paceMs },
   ];
   for (const mode of modes) {
     const raw = mode.handler === 'publish';
@@ -175,6 +183,8 @@ async function propagation(replicas: readonly Replica[], settings: ReplicaSettin
     const note = `${latencies.length} receptions (${receivers.length} x ${mode.count}), ${lost} lost; sender took ${Math.round(took)} ms in all`;
     if (raw) {
       results.push({ group: PROPAGATION_GROUP, name: `${mode.name}: heard - published`, samples: latencies, note });
+    } else if (mode.handler === 'bentoDelete') {
+      results.push({ group: PROPAGATION_GROUP, name: `${mode.name}: heard on B and C - called on A`, samples: latencies, note });
     } else {
       results.push({
         group: PROPAGATION_GROUP,
@@ -242,4 +252,47 @@ async function stampede(
     { group: STAMPEDE_GROUP, name: 'calls on the replicas that waited for the lock', samples: waiters },
   ];
   return { results, warmups };
+}
+
+/** Cold keys of a peer not counted before its measured ones: the first calls of each replica's path. */
+const PEER_WARMUPS = 2;
+
+/**
+ * The stampede case through each peer, in the same replicas, on the same Redis: per key, at one
+ * shared instant, each replica starts `callers` concurrent reads of a key no replica has read.
+ * Rows without target: their notes count the method's runs per key across the processes.
+ */
+async function peerStampedes(replicas: readonly Replica[], settings: ReplicaSettings, log: (line: string) => void): Promise<LatencyResult[]> {
+  await Promise.all(replicas.map((r) => r.call('preparePeers')));
+  await sleep(500);
+  const results: LatencyResult[] = [];
+  for (const peer of STAMPEDE_PEERS) {
+    const latencies: number[] = [];
+    const runsPerKey: number[] = [];
+    let failed = 0;
+    let failure: string | undefined;
+    for (let round = 0; round < PEER_WARMUPS + settings.peerStampedeRounds; round++) {
+      const at = now() + 30;
+      const runs = await Promise.all(replicas.map((r) => r.call<StampedeRun>('peerStampede', peer, round, settings.callers, at)));
+      await sleep(20);
+      if (round < PEER_WARMUPS) continue;
+      runsPerKey.push(runs.reduce((sum, run) => sum + run.runs, 0));
+      for (const run of runs) {
+        latencies.push(...run.latencies);
+        failed += run.failed ?? 0;
+        failure ??= run.failure;
+      }
+    }
+    const total = runsPerKey.reduce((a, b) => a + b, 0);
+    log(`stampede through ${peer}: method runs per key: ${runsPerKey.join(' ')}${failed === 0 ? '' : `; ${failed} calls failed (${failure})`}`);
+    results.push({
+      group: STAMPEDE_GROUP,
+      name: `${peer}: every call (${settings.replicas} x ${settings.callers} calls x ${settings.peerStampedeRounds} keys)`,
+      samples: latencies,
+      note:
+        `method runs: ${total} for ${settings.peerStampedeRounds} keys (${(total / settings.peerStampedeRounds).toFixed(1)} per key, max ${Math.max(...runsPerKey)})` +
+        (failed === 0 ? '' : `; ${failed} calls failed, such as ${failure}`),
+    });
+  }
+  return results;
 }
