@@ -58,7 +58,13 @@ export interface HttpCacheMetadata {
  * result, and the cache entry that result came from (when `@Cached` below served it).
  */
 export interface HttpRecord {
+  /** The method's policy, with the Last-Modified of this result. */
   readonly policy: HttpCachePolicy;
+  /**
+   * The method's policy as declared (the same object on every call): what the HTTP layer keys
+   * the field values it builds from a policy on, so a hit rebuilds none of them.
+   */
+  readonly base: HttpCachePolicy;
   readonly result: unknown;
   /** The entry of `result`: its freshness caps `max-age`, its tags feed `tagHeader`. */
   readonly entry: Entry | undefined;
@@ -91,7 +97,7 @@ export function HttpCacheable<R = any>(options: HttpCacheableOptions<R> = {}): D
       } else if (entry?.lastModified !== undefined) {
         lastModified = new Date(entry.lastModified);
       }
-      return { policy: lastModified === undefined ? policy : { ...policy, lastModified }, result, entry };
+      return { policy: lastModified === undefined ? policy : { ...policy, lastModified }, base: policy, result, entry };
     };
     const wrapper = function httpCacheable(this: unknown): unknown {
       const pending: unknown = method.apply(this, arguments as unknown as unknown[]);

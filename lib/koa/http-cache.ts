@@ -114,9 +114,14 @@ function statusOf(error: unknown): number {
 
 /** Writes the caching fields of a response, and answers it with 304 or 412 where its preconditions say so. */
 async function respond(ctx: Context, records: readonly HttpRecord[], o: ResolvedHttpCacheOptions, now: number, counters: RepresentationCounters): Promise<void> {
+  const headers = ctx.headers;
   // Nothing acceptable, identity included: send identity (RFC 9110 12.1 lets a server disregard the
-  // field) rather than let koa-compress throw on a coding it cannot find.
-  if (negotiateEncoding(ctx.headers['accept-encoding'], o.encodings.length > 0 ? o.encodings : ['gzip']) === undefined) ctx.compress = false;
+  // field) rather than let koa-compress throw on a coding it cannot find. Only a field with a zero
+  // weight can refuse identity, so the others are not even parsed.
+  const acceptEncoding = headers['accept-encoding'];
+  if (acceptEncoding !== undefined && acceptEncoding.includes('q=0') && negotiateEncoding(acceptEncoding, o.encodings.length > 0 ? o.encodings : ['gzip']) === undefined) {
+    ctx.compress = false;
+  }
   const status = ctx.status;
   if (status >= 400) {
     // An error is not a representation: never stored, never validated.
@@ -128,9 +133,14 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
   const method = ctx.method;
   if ((method !== 'GET' && method !== 'HEAD') || status !== 200 || records.length === 0) return;
 
-  let policy = applyPrivateRequest(mergePolicies(records.map((record) => record.policy))!, ctx.headers, o.privateCookies);
+  // One policy as declared, for a request without credentials (the usual case): its field values
+  // come from a memo. Otherwise they are merged, made private and capped afresh.
+  const single = records.length === 1 ? records[0]! : undefined;
+  const credentials = headers.authorization !== undefined || headers.cookie !== undefined;
+  let policy = single !== undefined ? single.policy : mergePolicies(records.map((record) => record.policy))!;
+  if (credentials) policy = applyPrivateRequest(policy, headers, o.privateCookies);
   const remaining = remainingFreshness(records, now);
-  if (remaining !== undefined) policy = capToFreshness(policy, remaining);
+  const control = single !== undefined && !credentials ? memoizedControl(single.base, remaining) : controlOf(remaining === undefined ? policy : capToFreshness(policy, remaining));
 
   const body: unknown = ctx.body;
   const source = sourceOf(records, body);
@@ -140,27 +150,74 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
     // This body's bytes are known and its ETag says exactly which: no outer compressor may change them.
     ctx.compress = false;
     if (o.encodings.length > 0 && representation.body.length >= o.threshold && COMPRESSIBLE.test(representation.type)) {
-      coding = (negotiateEncoding(ctx.headers['accept-encoding'], o.encodings) ?? 'identity') as ContentCoding | 'identity';
+      coding = (negotiateEncoding(acceptEncoding, o.encodings) ?? 'identity') as ContentCoding | 'identity';
       ctx.vary('Accept-Encoding');
     }
   }
-
-  ctx.set('Cache-Control', buildCacheControl(policy));
-  const cdn = buildCdnCacheControl(policy);
-  if (cdn !== undefined) ctx.set('CDN-Cache-Control', cdn);
-  for (const field of policy.vary ?? []) ctx.vary(field);
-  if (policy.lastModified !== undefined) ctx.set('Last-Modified', formatHttpDate(policy.lastModified));
   const etag = representation !== undefined && policy.etag !== false ? representation.etagFor(policy.etag ?? 'strong', coding) : undefined;
-  if (etag !== undefined) ctx.set('ETag', etag);
-  setTagHeader(ctx, policy, records);
 
-  // Compared with the tag of the representation this request selects: a client holding the gzip
-  // form matches `"...-gzip"`, and one holding another coding's form gets this one in a 200.
-  const outcome = evaluatePreconditions({ method, headers: ctx.headers }, { exists: true, etag, lastModified: policy.lastModified }, { now });
-  if (outcome === 'not-modified') return notModified(ctx);
+  // Decided before any field is written, so a 304 writes only what it carries. Compared with the
+  // tag of the representation this request selects: a client holding the gzip form matches
+  // `"...-gzip"`, and one holding another coding's form gets this one in a 200.
+  const conditional =
+    headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined || headers['if-match'] !== undefined || headers['if-unmodified-since'] !== undefined;
+  const outcome = conditional ? evaluatePreconditions({ method, headers }, { exists: true, etag, lastModified: policy.lastModified }, { now }) : 'proceed';
   if (outcome === 'precondition-failed') return preconditionFailed(ctx);
 
+  ctx.set('Cache-Control', control.cacheControl);
+  if (control.cdn !== undefined) ctx.set('CDN-Cache-Control', control.cdn);
+  if (policy.vary !== undefined) for (const field of policy.vary) ctx.vary(field);
+  if (etag !== undefined) ctx.set('ETag', etag);
+  setTagHeader(ctx, policy, records);
+  // A 304 carries Last-Modified only without an ETag (RFC 9110 15.4.5, see notModifiedHeaders).
+  if (policy.lastModified !== undefined && (outcome === 'proceed' || etag === undefined)) ctx.set('Last-Modified', httpDateOf(policy.lastModified));
+  if (outcome === 'not-modified') return notModified(ctx);
   if (representation !== undefined) await send(ctx, representation, coding);
+}
+
+/** The Cache-Control and CDN-Cache-Control values of a policy. */
+interface ControlFields {
+  readonly cacheControl: string;
+  readonly cdn: string | undefined;
+}
+
+function controlOf(policy: HttpCachePolicy): ControlFields {
+  return { cacheControl: buildCacheControl(policy), cdn: buildCdnCacheControl(policy) };
+}
+
+/** Field values by declared policy and by the whole seconds left of the entry's freshness (-1: no entry). */
+const controls = new WeakMap<HttpCachePolicy, Map<number, ControlFields>>();
+
+/**
+ * The field values of `policy` capped to `remainingMs`, built once per policy and remaining
+ * second: a hit reuses them. Seconds beyond the policy's longest age cap nothing, so they share
+ * one value; the map is cleared if an odd policy (ages of days) fills it.
+ */
+function memoizedControl(policy: HttpCachePolicy, remainingMs: number | undefined): ControlFields {
+  const longest = Math.max(policy.maxAge ?? 0, policy.sMaxAge ?? 0, policy.cdnMaxAge ?? 0);
+  const left = remainingMs === undefined ? -1 : Math.min(remainingMs > 0 ? Math.floor(remainingMs / 1000) : 0, longest);
+  let byLeft = controls.get(policy);
+  if (byLeft === undefined) controls.set(policy, (byLeft = new Map()));
+  let fields = byLeft.get(left);
+  if (fields === undefined) {
+    fields = controlOf(remainingMs === undefined ? policy : capToFreshness(policy, remainingMs));
+    if (byLeft.size >= 256) byLeft.clear();
+    byLeft.set(left, fields);
+  }
+  return fields;
+}
+
+/** The last Last-Modified formatted: an entry's responses all carry the same one. */
+let lastDate = Number.NaN;
+let lastDateText = '';
+
+function httpDateOf(date: Date): string {
+  const time = date.getTime();
+  if (time !== lastDate) {
+    lastDateText = formatHttpDate(date);
+    lastDate = time;
+  }
+  return lastDateText;
 }
 
 /** The latest record whose result is the response body (the handler sent what the method returned). */
