@@ -254,7 +254,8 @@ async function send(ctx: Context, representation: Representation, coding: Conten
     ctx.body = await representation.encoded(coding);
     ctx.set('Content-Encoding', coding);
   }
-  ctx.type = representation.type;
+  // Set as the field value it already is: Koa's `ctx.type` setter would look the MIME type up again.
+  if (ctx.response.get('Content-Type') !== representation.type) ctx.set('Content-Type', representation.type);
 }
 
 /** 304 (RFC 9110 15.4.5): the 200's fields a cache needs to freshen its copy, no content or its metadata. */
