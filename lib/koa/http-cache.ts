@@ -143,7 +143,7 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
   const control = single !== undefined && !credentials ? memoizedControl(single.base, remaining) : controlOf(remaining === undefined ? policy : capToFreshness(policy, remaining));
 
   const body: unknown = ctx.body;
-  const source = sourceOf(records, body);
+  const source = latestRecordOf(records, body);
   const representation = representationOf(body, ctx.response.get('Content-Type') || undefined, counters, source?.entry);
   let coding: ContentCoding | 'identity' = 'identity';
   if (representation !== undefined) {
@@ -220,9 +220,9 @@ function httpDateOf(date: Date): string {
   return lastDateText;
 }
 
-/** The latest record whose result is the response body (the handler sent what the method returned). */
-function sourceOf(records: readonly HttpRecord[], body: unknown): HttpRecord | undefined {
-  for (let i = records.length - 1; i >= 0; i--) if (records[i]!.result === body) return records[i];
+/** The latest record whose result is `value` (for a response body: the handler sent what the method returned). */
+export function latestRecordOf(records: readonly HttpRecord[], value: unknown): HttpRecord | undefined {
+  for (let i = records.length - 1; i >= 0; i--) if (records[i]!.result === value) return records[i];
   return undefined;
 }
 
@@ -267,11 +267,7 @@ function notModified(ctx: Context): void {
 }
 
 function preconditionFailed(ctx: Context): void {
-  ctx.status = 412;
-  ctx.set('Cache-Control', 'no-store');
-  ctx.remove('ETag');
-  ctx.remove('Last-Modified');
-  ctx.remove('CDN-Cache-Control');
+  errorResponse(ctx, 412);
   ctx.body = { error: 'Precondition Failed', message: 'the resource does not match the request\'s If-Match or If-Unmodified-Since' };
 }
 

@@ -1,9 +1,8 @@
 import type { Context } from 'koa';
 import { currentContext } from '../context/request-context.js';
-import type { HttpRecord } from '../decorators/http-cacheable.js';
 import { evaluatePreconditions, type PreconditionResult } from '../http/conditional.js';
 import { identityEtag } from '../http/etag.js';
-import { requestStateOf } from './http-cache.js';
+import { latestRecordOf, requestStateOf } from './http-cache.js';
 import { representationOf, type RepresentationCounters } from './representation.js';
 
 /** Counters for calls made outside `httpCache` (which has its own). */
@@ -25,7 +24,8 @@ const standalone: RepresentationCounters = { serialized: 0, hashed: 0, compresse
  */
 export function checkPreconditions(ctx: Context, current: unknown): Exclude<PreconditionResult, 'precondition-failed'> {
   const exists = current !== null && current !== undefined;
-  const record = exists ? recordOf(current) : undefined;
+  const records = currentContext()?.http;
+  const record = exists && records !== undefined ? latestRecordOf(records, current) : undefined;
   const mode = record?.policy.etag ?? 'strong';
   const representation = exists && mode !== false ? representationOf(current, undefined, requestStateOf(ctx)?.counters ?? standalone, record?.entry) : undefined;
   const outcome = evaluatePreconditions(
@@ -39,12 +39,4 @@ export function checkPreconditions(ctx: Context, current: unknown): Exclude<Prec
     });
   }
   return outcome;
-}
-
-/** The latest `@HttpCacheable` call of this request that returned `value`. */
-function recordOf(value: unknown): HttpRecord | undefined {
-  const records = currentContext()?.http;
-  if (records === undefined) return undefined;
-  for (let i = records.length - 1; i >= 0; i--) if (records[i]!.result === value) return records[i];
-  return undefined;
 }
