@@ -186,13 +186,18 @@ ${formatMarkdownTable(results)}
 
 ### The Koa demo over HTTP
 
-Then, with the in-process cases closed, two HTTP servers, each alone in a process of its own
+Then, with the in-process cases closed, three HTTP servers, each alone in a process of its own
 (forked through the spec's replica harness): the demo shop (\`createShopApp({ redisUrl })\` of
 \`demo/app.ts\`, as \`npm run demo\` builds it: koa-compress, \`httpCache\`, its JSON errors, its
-routes, an engine with L1 and L2 on the benchmark's Redis) and a bare Koa app (koa and
-@koa/router, no other middleware) whose routes send, as a prepared \`Buffer\`, the very bytes and
-Content-Type the demo sent for the same request. A process each, because the demo's middleware
-runs every request in an \`AsyncLocalStorage\` context, which slows every promise of its process.
+routes, an engine with L1 and L2 on the benchmark's Redis), and two bare Koa apps whose routes
+send, as a prepared \`Buffer\` with fixed fields, the very response the demo sent for the same
+request: its body and every field but those Node writes itself (Date, Connection, Keep-Alive,
+Content-Length). The run checks that all three send the same status, fields and body before it
+times them. One bare app is koa and @koa/router alone; the other is the demo's own stack without
+tiercache (koa-compress outermost, the demo's \`jsonErrors\`, the router), so the demo against it
+is what tiercache costs, and it against the first is what the rest of the stack costs. A process
+each, because the demo's middleware runs every request in an \`AsyncLocalStorage\` context, which
+(on Node 20) slows every promise of its process.
 autocannon ${m.packages['autocannon'] ?? ''} ran in the benchmark's process with ${http.settings.connections} connections
 (keep-alive, one request in flight on each). After one warm-up round, ${http.settings.rounds} rounds ran each
 table group's cases in a mirrored order (A B C C B A, ${http.settings.sampleSeconds / 2} s each, the first case rotated by
@@ -323,9 +328,13 @@ cases that their method ran once per key.
 
 The Koa demo over HTTP:
 
-- **bare Koa, same bytes**: \`GET /products/1\` with \`Accept-Encoding: identity\` on a route
+- **bare Koa (router only), same response**: \`GET /products/1\` with \`Accept-Encoding: identity\` on a route
   \`router.get('/products/:id', ctx => { ctx.set(fields); ctx.body = bytes })\`: the ${http.sizes.product} bytes of
-  \`${http.productType}\` the demo sent for that request. No other middleware.
+  \`${http.productType}\` the demo sent for that request, with its Cache-Control, ETag,
+  Last-Modified and Vary. No other middleware.
+- **Koa + koa-compress + jsonErrors, same response**: the same route behind the demo's middleware
+  less tiercache: the baseline of the target, since the demo keeps koa-compress outermost (DEMO.md)
+  whether or not it caches.
 - **demo, L1 hit, 200**: the same request to the demo, whose \`getProduct\` is \`@HttpCacheable\` and
   \`@Cached\`: an L1 hit, the body's bytes and ETag built once per cache entry and reused, the
   caching fields (Cache-Control, ETag, Last-Modified, Vary) written per response.
@@ -335,8 +344,8 @@ The Koa demo over HTTP:
 - **GET /products with \`Accept-Encoding: gzip\`**: the first page of the list, ${http.sizes.list.toLocaleString('en-US')} bytes of JSON
   (${http.sizes.listGzip.toLocaleString('en-US')} gzipped). The demo compresses it once per cache entry and reuses the gzip bytes;
   "demo, L1 hit, gzip, If-None-Match: 304" sends back the ETag of the gzip form (\`"...-gzip"\`).
-  "bare Koa, same gzip bytes" sends those bytes with the demo's Content-Type, Content-Encoding
-  and Vary; "bare Koa + koa-compress" sets the list (parsed once from the demo's JSON) as
+  The two "same gzip response" apps send those bytes with every field of the demo's response
+  (Content-Encoding included, so koa-compress leaves them alone); "bare Koa + koa-compress" sets the list (parsed once from the demo's JSON) as
   \`ctx.body\` behind \`koa-compress\` (threshold 1 KiB), so each request serialises and gzips it:
   what a route without a cache of its representations pays.
 

@@ -1,8 +1,11 @@
 /**
  * One HTTP server of the Koa benchmark (`http.ts`), run in its own Node process by the spec's
  * replica harness (`startReplica`): either the demo shop (`createShopApp` of demo/app.ts, on the
- * benchmark's private Redis) or a bare Koa app (koa + @koa/router, no other middleware) whose
- * routes send fixed bytes: those the demo sent for the same request.
+ * benchmark's private Redis) or a bare Koa app whose routes send fixed bytes: the response the
+ * demo sent for the same request, every field and the body. The bare app comes in two stacks:
+ * `bare` is koa + @koa/router alone; `stack` is the demo's own middleware without tiercache
+ * (koa-compress outermost, the demo's `jsonErrors`, the router), so that the difference between
+ * it and the demo is what tiercache costs.
  *
  * Each server has a process of its own: the demo's middleware runs every request in an
  * AsyncLocalStorage context, which turns on promise hooks for the whole process and would slow a
@@ -18,13 +21,13 @@ export interface BareRoute {
   readonly path: string;
   /** base64 of the body bytes, sent as they are. */
   readonly body?: string;
-  /** Response fields sent with `body` (Content-Type, Content-Encoding, Vary). */
+  /** Response fields sent with `body`: every field of the demo's response but those Node writes itself (Date, Connection, Keep-Alive, Content-Length). */
   readonly headers?: Readonly<Record<string, string>>;
   /** A JSON text, parsed once; each request sets the value as `ctx.body` behind koa-compress, so it is serialised and compressed per request. */
   readonly json?: string;
 }
 
-export type HttpServerInit = { readonly kind: 'demo'; readonly redisUrl: string } | { readonly kind: 'bare'; readonly routes: readonly BareRoute[] };
+export type HttpServerInit = { readonly kind: 'demo'; readonly redisUrl: string } | { readonly kind: 'bare' | 'stack'; readonly routes: readonly BareRoute[] };
 
 /** The errors a server's Koa app reported (client aborts aside), with up to 3 distinct messages. */
 export interface ServerErrors {
@@ -39,7 +42,7 @@ export interface DemoCounters {
 }
 
 export async function setup(init: HttpServerInit): Promise<ReplicaHandlers> {
-  return init.kind === 'bare' ? bare(init.routes) : demo(init.redisUrl);
+  return init.kind === 'demo' ? demo(init.redisUrl) : bare(init.routes, init.kind === 'stack');
 }
 
 /** Codes of a write to a connection the client closed: autocannon closes its sockets mid-response at the end of each sample. */
@@ -80,18 +83,28 @@ async function shut(server: Server): Promise<void> {
   await new Promise<void>((resolve, reject) => server.close((error) => (error === undefined ? resolve() : reject(error))));
 }
 
-async function bare(routes: readonly BareRoute[]): Promise<ReplicaHandlers> {
-  // Imported here so the demo's process never loads them twice, and this one never loads lib/.
+async function bare(routes: readonly BareRoute[], stack: boolean): Promise<ReplicaHandlers> {
+  // Imported here so the demo's process never loads them twice.
   const { default: Koa } = await import('koa');
   const { default: Router } = await import('@koa/router');
   const { default: compress } = await import('koa-compress');
+  const app = new Koa();
+  if (stack) {
+    // The demo's order (demo/app.ts), with httpCache and the decorated services left out.
+    const { jsonErrors } = await import('../../demo/json-errors.js');
+    app.use(compress());
+    app.use(jsonErrors());
+  }
   const router = new Router();
   for (const route of routes) {
     if (route.json !== undefined) {
       const value: unknown = JSON.parse(route.json);
-      router.get(route.path, compress({ threshold: 1024 }), (ctx) => {
+      // The stack's own koa-compress does it there; the bare app has one on this route only.
+      const send = (ctx: { body: unknown }): void => {
         ctx.body = value;
-      });
+      };
+      if (stack) router.get(route.path, send);
+      else router.get(route.path, compress({ threshold: 1024 }), send);
     } else {
       const body = Buffer.from(route.body ?? '', 'base64');
       const headers = route.headers ?? {};
@@ -101,7 +114,6 @@ async function bare(routes: readonly BareRoute[]): Promise<ReplicaHandlers> {
       });
     }
   }
-  const app = new Koa();
   app.use(router.routes());
   const errors = countErrors(app);
   const handle = app.callback();

@@ -53,6 +53,19 @@ const KNOWN = new Set<string>([...ENTRY_OPTION_NAMES, 'name', 'key', 'tags', 'ca
 const states = new WeakMap<object, CachedMethod>();
 /** The index key of a call with no argument (distinct from a call with `undefined`). */
 const NO_ARGS = Symbol('tiercache.noArgs');
+/**
+ * The entry whose promise a `@Cached` wrapper last returned for an L1 hit. A wrapper right
+ * above (`@HttpCacheable`) compares it with the promise it got, and so learns the entry of a hit
+ * without building the key and looking it up a second time. One slot, overwritten by each hit:
+ * a promise matches only the entry it belongs to, so a stale slot is never mistaken for a match.
+ */
+let lastHit: Entry | undefined;
+
+/** The entry `pending` (a promise a `@Cached` method just returned) resolves to, when that call was an L1 hit. */
+export function entryOfHit(pending: unknown): Entry | undefined {
+  const entry = lastHit;
+  return entry !== undefined && entry.promise === pending ? entry : undefined;
+}
 
 /**
  * Caches the method's result in the two tiers. Misses for one key run the method once (per
@@ -80,6 +93,7 @@ export function Cached<Args extends unknown[] = any[], R = any>(options: CachedO
             // every hit would halve the speed of the hit path, and hot entries still get touched.
             if ((++state.counters.l1Hits & 63) === 0) engine.touch(entry);
             if (engine.observeHits) engine.emitHit(entry.key, 'l1', state.name);
+            lastHit = entry;
             return entry.promise;
           }
         }
@@ -204,6 +218,7 @@ class CachedMethod {
             trace.key = entry.key;
             traced(trace, 'hit', 'l1');
           }
+          lastHit = entry;
           return entry.promise;
         }
       }

@@ -4,7 +4,7 @@ import type { Entry } from '../engine/entry.js';
 import { CacheConfigError } from '../errors.js';
 import type { HttpCachePolicy } from '../http/cache-control.js';
 import { isToken } from '../http/field-value.js';
-import { entryOfCall } from './cached.js';
+import { entryOfCall, entryOfHit } from './cached.js';
 import { metadataOf, methodOf } from './metadata.js';
 import { dualMethodDecorator, type DualMethodDecorator } from './method-decorator.js';
 
@@ -87,10 +87,7 @@ export function HttpCacheable<R = any>(options: HttpCacheableOptions<R> = {}): D
   const lastModifiedOf = options.lastModified as ((result: unknown) => Date | number | undefined) | undefined;
 
   return dualMethodDecorator<any[]>('@HttpCacheable', 'http', metadata, (method) => {
-    const record = (result: unknown, self: unknown, args: readonly unknown[]): HttpRecord => {
-      // The entry this result came from, if `@Cached` (below) served it and L1 still holds it.
-      const found = entryOfCall(method, self, args);
-      const entry = found !== undefined && found.value === result ? found : undefined;
+    const build = (result: unknown, entry: Entry | undefined): HttpRecord => {
       let lastModified: Date | undefined;
       if (lastModifiedOf !== undefined) {
         if (result !== null && result !== undefined) lastModified = checkedDate(lastModifiedOf(result));
@@ -98,6 +95,20 @@ export function HttpCacheable<R = any>(options: HttpCacheableOptions<R> = {}): D
         lastModified = new Date(entry.lastModified);
       }
       return { policy: lastModified === undefined ? policy : { ...policy, lastModified }, base: policy, result, entry };
+    };
+    // An entry's value never changes, so neither does its record: built at the first request that
+    // needs it (one call of `lastModified`) and kept in the entry's slot for every later hit.
+    const recordOfEntry = (entry: Entry): HttpRecord => {
+      const kept = entry.httpRecord as HttpRecord | undefined;
+      if (kept !== undefined && kept.base === policy) return kept;
+      const record = Object.freeze(build(entry.value, entry));
+      entry.httpRecord = record;
+      return record;
+    };
+    const record = (result: unknown, self: unknown, args: readonly unknown[]): HttpRecord => {
+      // The entry this result came from, if `@Cached` (below) served it and L1 still holds it.
+      const found = entryOfCall(method, self, args);
+      return found !== undefined && found.value === result ? recordOfEntry(found) : build(result, undefined);
     };
     const wrapper = function httpCacheable(this: unknown): unknown {
       const pending: unknown = method.apply(this, arguments as unknown as unknown[]);
@@ -108,6 +119,17 @@ export function HttpCacheable<R = any>(options: HttpCacheableOptions<R> = {}): D
       }
       const records = currentContext()?.http;
       if (records === undefined) return pending;
+      // An L1 hit of the `@Cached` method below: its entry is known now, so the record is made
+      // (or reused) at once and the promise passes through untouched, with no extra tick.
+      const hit = entryOfHit(pending);
+      if (hit !== undefined) {
+        try {
+          records.push(recordOfEntry(hit));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        return pending;
+      }
       const args = Array.prototype.slice.call(arguments) as unknown[];
       return (pending as Promise<unknown>).then((result) => {
         records.push(record(result, this, args));

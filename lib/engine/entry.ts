@@ -47,6 +47,12 @@ export class Entry {
    * @internal
    */
   http: unknown = undefined;
+  /**
+   * `@HttpCacheable`'s slot: what a request records for this entry (its policy with the
+   * Last-Modified of the value), made once and shared by every hit. Opaque to the engine.
+   * @internal
+   */
+  httpRecord: unknown = undefined;
 
   constructor(init: {
     key: string;

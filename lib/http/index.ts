@@ -13,7 +13,7 @@ export { formatHttpDate, parseHttpDate, toHttpSecond } from './http-date.js';
 export type { ConditionalRequest, CurrentRepresentation, PreconditionOptions, PreconditionResult } from './conditional.js';
 export { evaluateIfMatch, evaluateIfModifiedSince, evaluateIfNoneMatch, evaluateIfUnmodifiedSince, evaluatePreconditions } from './conditional.js';
 export type { ResponseHeaders } from './not-modified.js';
-export { NOT_MODIFIED_DROPPED, NOT_MODIFIED_REQUIRED, notModifiedHeaders } from './not-modified.js';
+export { NOT_MODIFIED_DROPPED, NOT_MODIFIED_REQUIRED, notModifiedHeaders, notModifiedRemovals } from './not-modified.js';
 export { mergeVary, parseVary } from './vary.js';
 export type { BareItem, Item, Parameters, SfToken } from './structured-field.js';
 export {

@@ -65,3 +65,14 @@ export function notModifiedHeaders(headers: ResponseHeaders): Record<string, str
   }
   return result;
 }
+
+/**
+ * The fields to remove from a response so that what is left is what `notModifiedHeaders` keeps:
+ * for a server that edits its response in place (Node's `removeHeader`) rather than building a
+ * new header section. `names` are the response's field names in lower case, as Node's
+ * `getHeaderNames()` gives them.
+ */
+export function notModifiedRemovals(names: readonly string[]): string[] {
+  const hasEtag = names.includes('etag');
+  return names.filter((name) => DROPPED.has(name) || (hasEtag && name === 'last-modified'));
+}

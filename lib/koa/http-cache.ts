@@ -1,13 +1,13 @@
 import type { Context, Middleware, Next } from 'koa';
-import { runWithContext, type RequestContext } from '../context/request-context.js';
+import { enterContext, type RequestContext } from '../context/request-context.js';
 import { cacheResolver } from '../decorators/cache-ref.js';
 import type { HttpRecord } from '../decorators/http-cacheable.js';
 import { RateLimitError, RateLimitUnavailableError } from '../errors.js';
 import { negotiateEncoding } from '../http/accept-encoding.js';
 import { buildCacheControl, buildCdnCacheControl, capToFreshness, mergePolicies, type HttpCachePolicy } from '../http/cache-control.js';
-import { evaluatePreconditions } from '../http/conditional.js';
+import { evaluatePreconditions, type PreconditionResult } from '../http/conditional.js';
 import { formatHttpDate } from '../http/http-date.js';
-import { notModifiedHeaders } from '../http/not-modified.js';
+import { notModifiedRemovals } from '../http/not-modified.js';
 import { applyPrivateRequest } from '../http/private-request.js';
 import { rateLimitErrorHeaders, rateLimitField, rateLimitPolicyField, secondsUp } from '../http/ratelimit-headers.js';
 import { resolveHttpCacheOptions, type HttpCacheOptions, type ResolvedHttpCacheOptions } from './options.js';
@@ -33,11 +33,34 @@ export interface RequestState {
   readonly counters: RepresentationCounters;
 }
 
-const states = new WeakMap<Context, RequestState>();
+/** Where the middleware leaves its state on the Koa context (a property: cheaper than a WeakMap per request). */
+const STATE = Symbol('tiercache.httpCache');
 
 /** The middleware's state for `ctx`, if `httpCache` serves it. */
 export function requestStateOf(ctx: Context): RequestState | undefined {
-  return states.get(ctx);
+  return (ctx as { [STATE]?: RequestState })[STATE];
+}
+
+/**
+ * The request context `httpCache` opens: the records' arrays, and the client id read from the
+ * Koa context only when a rate limiter asks for it (most requests never do).
+ */
+class KoaRequestContext implements RequestContext {
+  readonly rateLimits: RateLimits = [];
+  readonly http: HttpRecord[] = [];
+  readonly #ctx: Context;
+  readonly #clientIdOf: (ctx: Context) => string | undefined;
+  #clientId: string | undefined | null = null;
+
+  constructor(ctx: Context, clientIdOf: (ctx: Context) => string | undefined) {
+    this.#ctx = ctx;
+    this.#clientIdOf = clientIdOf;
+  }
+
+  get clientId(): string | undefined {
+    if (this.#clientId === null) this.#clientId = this.#clientIdOf(this.#ctx);
+    return this.#clientId;
+  }
 }
 
 /** Media types worth compressing: text, JSON, XML and JavaScript, with their `+json`/`+xml` kin. */
@@ -61,6 +84,9 @@ const COMPRESSIBLE = /^(?:text\/|application\/(?:[\w.-]+\+)?(?:json|xml|javascri
  *   `RateLimitUnavailableError` into 503; error responses get `Cache-Control: no-store` and no
  *   validators;
  * - keeps koa-compress from failing a request that accepts no coding at all (`identity;q=0`).
+ *
+ * It is not an `async` function: an L1 hit whose encoded form is ready is answered without a
+ * promise or a tick of its own beyond the one that waits for the handler.
  */
 export function httpCache(options: HttpCacheOptions = {}): HttpCacheMiddleware {
   const o = resolveHttpCacheOptions(options);
@@ -73,35 +99,44 @@ export function httpCache(options: HttpCacheOptions = {}): HttpCacheMiddleware {
     statuses[status] = (statuses[status] ?? 0) + 1;
   };
 
-  const middleware = async function httpCacheMiddleware(ctx: Context, next: Next): Promise<void> {
-    requests++;
-    states.set(ctx, state);
-    const records: HttpRecord[] = [];
-    const rateLimits: RateLimits = [];
-    const clientId = o.clientId(ctx);
-    const context: RequestContext = clientId === undefined ? { rateLimits, http: records } : { clientId, rateLimits, http: records };
-    try {
-      await runWithContext(context, next);
-    } catch (error) {
-      if (error instanceof RateLimitError) {
-        tooManyRequests(ctx, error);
-      } else if (error instanceof RateLimitUnavailableError) {
-        unavailable(ctx, error);
-      } else {
-        count(statusOf(error));
-        // Koa's error handler clears the response's fields and then sets `error.headers`.
-        if (typeof error === 'object' && error !== null) {
-          const carrier = error as { headers?: Record<string, unknown> };
-          carrier.headers = { ...carrier.headers, 'Cache-Control': 'no-store' };
-        }
-        throw error;
+  const failed = (ctx: Context, error: unknown): void => {
+    if (error instanceof RateLimitError) {
+      tooManyRequests(ctx, error);
+    } else if (error instanceof RateLimitUnavailableError) {
+      unavailable(ctx, error);
+    } else {
+      count(statusOf(error));
+      // Koa's error handler clears the response's fields and then sets `error.headers`.
+      if (typeof error === 'object' && error !== null) {
+        const carrier = error as { headers?: Record<string, unknown> };
+        carrier.headers = { ...carrier.headers, 'Cache-Control': 'no-store' };
       }
-      count(ctx.status);
-      return;
+      throw error;
     }
-    if (rateLimits.length > 0) setRateLimitFields(ctx, rateLimits);
-    await respond(ctx, records, o, engineOf()?.clock.now() ?? Date.now(), counters);
     count(ctx.status);
+  };
+
+  const finished = (ctx: Context, context: KoaRequestContext): void | Promise<void> => {
+    if (context.rateLimits.length > 0) setRateLimitFields(ctx, context.rateLimits);
+    const sending = respond(ctx, context.http, o, engineOf()?.clock.now() ?? Date.now(), counters);
+    if (sending === undefined) return count(ctx.status);
+    return sending.then(() => count(ctx.status));
+  };
+
+  const middleware = function httpCacheMiddleware(ctx: Context, next: Next): Promise<void> {
+    requests++;
+    (ctx as { [STATE]?: RequestState })[STATE] = state;
+    const context = new KoaRequestContext(ctx, o.clientId);
+    let handled: Promise<unknown>;
+    try {
+      handled = enterContext(context, next);
+    } catch (error) {
+      handled = Promise.reject(error);
+    }
+    return handled.then(
+      () => finished(ctx, context),
+      (error: unknown) => failed(ctx, error),
+    );
   } as HttpCacheMiddleware;
   middleware.stats = () => ({ requests, statuses: { ...statuses }, ...counters });
   return middleware;
@@ -112,8 +147,11 @@ function statusOf(error: unknown): number {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
-/** Writes the caching fields of a response, and answers it with 304 or 412 where its preconditions say so. */
-async function respond(ctx: Context, records: readonly HttpRecord[], o: ResolvedHttpCacheOptions, now: number, counters: RepresentationCounters): Promise<void> {
+/**
+ * Writes the caching fields of a response, and answers it with 304 or 412 where its
+ * preconditions say so. Returns a promise only while an encoded form is being made.
+ */
+function respond(ctx: Context, records: readonly HttpRecord[], o: ResolvedHttpCacheOptions, now: number, counters: RepresentationCounters): Promise<void> | undefined {
   const headers = ctx.headers;
   // Nothing acceptable, identity included: send identity (RFC 9110 12.1 lets a server disregard the
   // field) rather than let koa-compress throw on a coding it cannot find. Only a field with a zero
@@ -122,16 +160,19 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
   if (acceptEncoding !== undefined && acceptEncoding.includes('q=0') && negotiateEncoding(acceptEncoding, o.encodings.length > 0 ? o.encodings : ['gzip']) === undefined) {
     ctx.compress = false;
   }
+  const res = ctx.res;
+  // A handler that wrote the response itself: its fields are gone already.
+  if (res.headersSent) return undefined;
   const status = ctx.status;
   if (status >= 400) {
     // An error is not a representation: never stored, never validated.
-    if (records.length > 0 || !ctx.res.hasHeader('Cache-Control')) ctx.set('Cache-Control', 'no-store');
-    ctx.remove('ETag');
-    ctx.remove('Last-Modified');
-    return;
+    if (records.length > 0 || !res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', 'no-store');
+    res.removeHeader('ETag');
+    res.removeHeader('Last-Modified');
+    return undefined;
   }
   const method = ctx.method;
-  if ((method !== 'GET' && method !== 'HEAD') || status !== 200 || records.length === 0) return;
+  if ((method !== 'GET' && method !== 'HEAD') || status !== 200 || records.length === 0) return undefined;
 
   // One policy as declared, for a request without credentials (the usual case): its field values
   // come from a memo. Otherwise they are merged, made private and capped afresh.
@@ -143,8 +184,8 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
   const control = single !== undefined && !credentials ? memoizedControl(single.base, remaining) : controlOf(remaining === undefined ? policy : capToFreshness(policy, remaining));
 
   const body: unknown = ctx.body;
-  const source = latestRecordOf(records, body);
-  const representation = representationOf(body, ctx.response.get('Content-Type') || undefined, counters, source?.entry);
+  const source = single !== undefined && single.result === body ? single : latestRecordOf(records, body);
+  const representation = representationOf(body, contentTypeOf(res), counters, source?.entry);
   let coding: ContentCoding | 'identity' = 'identity';
   if (representation !== undefined) {
     // This body's bytes are known and its ETag says exactly which: no outer compressor may change them.
@@ -159,20 +200,42 @@ async function respond(ctx: Context, records: readonly HttpRecord[], o: Resolved
   // Decided before any field is written, so a 304 writes only what it carries. Compared with the
   // tag of the representation this request selects: a client holding the gzip form matches
   // `"...-gzip"`, and one holding another coding's form gets this one in a 200.
-  const conditional =
-    headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined || headers['if-match'] !== undefined || headers['if-unmodified-since'] !== undefined;
-  const outcome = conditional ? evaluatePreconditions({ method, headers }, { exists: true, etag, lastModified: policy.lastModified }, { now }) : 'proceed';
-  if (outcome === 'precondition-failed') return preconditionFailed(ctx);
+  const ifNoneMatch = headers['if-none-match'];
+  const strict = headers['if-match'] !== undefined || headers['if-unmodified-since'] !== undefined;
+  let outcome: PreconditionResult = 'proceed';
+  if (ifNoneMatch !== undefined && ifNoneMatch === etag && !strict) {
+    // A cache revalidating the copy it holds sends back exactly our tag: If-None-Match matches
+    // (weak comparison, RFC 9110 13.1.2), and then decides alone (If-Modified-Since is ignored
+    // beside it, 13.1.3): 304, without parsing anything.
+    outcome = 'not-modified';
+  } else if (ifNoneMatch !== undefined || strict || headers['if-modified-since'] !== undefined) {
+    outcome = evaluatePreconditions({ method, headers }, { exists: true, etag, lastModified: policy.lastModified }, { now });
+  }
+  if (outcome === 'precondition-failed') {
+    preconditionFailed(ctx);
+    return undefined;
+  }
 
-  ctx.set('Cache-Control', control.cacheControl);
-  if (control.cdn !== undefined) ctx.set('CDN-Cache-Control', control.cdn);
+  // Straight to Node's response: these values are built here, so Koa's `ctx.set` (a delegate that
+  // coerces each value) would only add calls to every response.
+  res.setHeader('Cache-Control', control.cacheControl);
+  if (control.cdn !== undefined) res.setHeader('CDN-Cache-Control', control.cdn);
   if (policy.vary !== undefined) for (const field of policy.vary) ctx.vary(field);
-  if (etag !== undefined) ctx.set('ETag', etag);
+  if (etag !== undefined) res.setHeader('ETag', etag);
   setTagHeader(ctx, policy, records);
   // A 304 carries Last-Modified only without an ETag (RFC 9110 15.4.5, see notModifiedHeaders).
-  if (policy.lastModified !== undefined && (outcome === 'proceed' || etag === undefined)) ctx.set('Last-Modified', httpDateOf(policy.lastModified));
-  if (outcome === 'not-modified') return notModified(ctx);
-  if (representation !== undefined) await send(ctx, representation, coding);
+  if (policy.lastModified !== undefined && (outcome === 'proceed' || etag === undefined)) res.setHeader('Last-Modified', httpDateOf(policy.lastModified));
+  if (outcome === 'not-modified') {
+    notModified(ctx);
+    return undefined;
+  }
+  return representation === undefined ? undefined : send(ctx, representation, coding);
+}
+
+/** The Content-Type the handler set, as a string, or `undefined`. */
+function contentTypeOf(res: Context['res']): string | undefined {
+  const type = res.getHeader('Content-Type');
+  return typeof type === 'string' && type !== '' ? type : undefined;
 }
 
 /** The Cache-Control and CDN-Cache-Control values of a policy. */
@@ -247,23 +310,30 @@ function setTagHeader(ctx: Context, policy: HttpCachePolicy, records: readonly H
   ctx.set(policy.tagHeader, [...tags].join(policy.tagHeader === 'Cache-Tag' ? ',' : ' '));
 }
 
-async function send(ctx: Context, representation: Representation, coding: ContentCoding | 'identity'): Promise<void> {
-  if (coding === 'identity') {
-    ctx.body = representation.body;
-  } else {
-    ctx.body = await representation.encoded(coding);
-    ctx.set('Content-Encoding', coding);
-  }
-  // Set as the field value it already is: Koa's `ctx.type` setter would look the MIME type up again.
-  if (ctx.response.get('Content-Type') !== representation.type) ctx.set('Content-Type', representation.type);
+/** Sets the body to the representation's bytes under `coding`; a promise only while that form is being compressed. */
+function send(ctx: Context, representation: Representation, coding: ContentCoding | 'identity'): Promise<void> | undefined {
+  if (coding === 'identity') return setBody(ctx, representation.body, representation.type, undefined);
+  const ready = representation.encodedNow(coding);
+  if (ready !== undefined) return setBody(ctx, ready, representation.type, coding);
+  return representation.encoded(coding).then((bytes) => setBody(ctx, bytes, representation.type, coding));
+}
+
+function setBody(ctx: Context, bytes: Buffer, type: string, coding: ContentCoding | undefined): undefined {
+  const res = ctx.res;
+  // The type first, as the field value it already is: Koa's body setter then keeps it, and its
+  // `ctx.type` setter would look the MIME type up again.
+  if (res.getHeader('Content-Type') !== type) res.setHeader('Content-Type', type);
+  ctx.body = bytes;
+  if (coding !== undefined) res.setHeader('Content-Encoding', coding);
+  return undefined;
 }
 
 /** 304 (RFC 9110 15.4.5): the 200's fields a cache needs to freshen its copy, no content or its metadata. */
 function notModified(ctx: Context): void {
+  // Koa drops the body with Content-Type and Content-Length when the status becomes 304.
   ctx.status = 304;
-  const headers = ctx.response.headers as Record<string, string | number | string[] | undefined>;
-  const kept = notModifiedHeaders(headers);
-  for (const name of Object.keys(headers)) if (!(name in kept)) ctx.remove(name);
+  const res = ctx.res;
+  for (const name of notModifiedRemovals(res.getHeaderNames())) res.removeHeader(name);
 }
 
 function preconditionFailed(ctx: Context): void {

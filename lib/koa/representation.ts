@@ -41,6 +41,10 @@ export class Representation {
   /** The Content-Type Koa would send for the body the handler set. */
   readonly type: string;
   readonly #encoded = new Map<ContentCoding, Promise<Buffer>>();
+  #weak: string | undefined;
+  readonly #codedTags = new Map<string, string>();
+  /** The encoded forms already made, so a response can take one without waiting a tick. */
+  readonly #ready = new Map<ContentCoding, Buffer>();
   readonly #counters: RepresentationCounters;
 
   constructor(body: Buffer, type: string, counters: RepresentationCounters) {
@@ -51,10 +55,18 @@ export class Representation {
     this.etag = bodyEtag(body);
   }
 
-  /** The ETag to send: the strong one, its weak form, or that of the encoded form (suffixed). */
+  /** The ETag to send: the strong one, its weak form, or that of the encoded form (suffixed). Built once each. */
   etagFor(mode: 'strong' | 'weak', coding: string): string {
-    if (mode === 'weak') return `W/${this.etag}`;
-    return coding === 'identity' ? this.etag : encodedEtag(this.etag, coding);
+    if (mode === 'weak') return (this.#weak ??= `W/${this.etag}`);
+    if (coding === 'identity') return this.etag;
+    let tag = this.#codedTags.get(coding);
+    if (tag === undefined) this.#codedTags.set(coding, (tag = encodedEtag(this.etag, coding)));
+    return tag;
+  }
+
+  /** The body under `coding` if it has been compressed already, else `undefined`. */
+  encodedNow(coding: ContentCoding): Buffer | undefined {
+    return this.#ready.get(coding);
   }
 
   /** The body under `coding`, compressed once (in zlib's thread pool) and then reused. */
@@ -64,7 +76,10 @@ export class Representation {
       this.#counters.compressed++;
       pending = compressors[coding](this.body);
       // A failed compression is not kept: the next request tries again.
-      pending.catch(() => this.#encoded.delete(coding));
+      pending.then(
+        (bytes) => void this.#ready.set(coding, bytes),
+        () => this.#encoded.delete(coding),
+      );
       this.#encoded.set(coding, pending);
     }
     return pending;

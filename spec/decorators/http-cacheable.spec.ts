@@ -402,10 +402,52 @@ describe('@HttpCacheable', () => {
         expect(cache.stats().hits.l1).to.equal(1);
       });
 
-      it('lastModified: from the option, called once per recorded result', async () => {
-        await recorded(() => catalog.product(1));
-        await recorded(() => catalog.product(1));
+      it('lastModified: from the option, called once per cache entry: every hit shares the frozen record made at the miss', async () => {
+        const miss = await recorded(() => catalog.product(1));
+        const hit = await recorded(() => catalog.product(1));
+        expect(lastModifiedCalls).to.equal(1);
+        expect(hit.records[0]).to.equal(miss.records[0]);
+        expect(Object.isFrozen(hit.records[0])).to.equal(true);
+        expect(calls).to.equal(1);
+      });
+
+      it('lastModified: called again for the entry that replaces an invalidated one', async () => {
+        const first = await recorded(() => catalog.product(1));
+        await cache.invalidateTags(['product:1']);
+        const second = await recorded(() => catalog.product(1));
+        expect(calls).to.equal(2);
         expect(lastModifiedCalls).to.equal(2);
+        expect(second.records[0]).to.not.equal(first.records[0]);
+        expect(second.records[0]!.entry).to.not.equal(first.records[0]!.entry);
+      });
+
+      it('an L1 hit is recorded when the call is made, before its promise settles, and returns the @Cached promise itself', async () => {
+        await catalog.product(1);
+        const records: HttpRecord[] = [];
+        const pending = runWithContext({ http: records }, () => catalog.product(1));
+        expect(records, 'recorded synchronously').to.have.length(1);
+        expect(records[0]!.entry!.promise, 'no promise of its own').to.equal(pending);
+        expect(records[0]!.result).to.equal(await pending);
+      });
+
+      it('a lastModified that throws on a hit rejects that call, as it does on a miss', async () => {
+        let fail = false;
+        class Dated {
+          @HttpCacheable({ lastModified: () => (fail ? new Date(Number.NaN) : new Date(UPDATED_AT)) })
+          @Cached({ cache: () => cache, ttl: '1m' })
+          async item(id: number): Promise<{ id: number }> {
+            return { id };
+          }
+        }
+        const dated = new Dated();
+        await dated.item(1); // cached, outside a request: no record made yet
+        fail = true;
+        const error = await runWithContext({ http: [] }, () => dated.item(1)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(CacheConfigError);
+        expect((error as CacheConfigError).option).to.equal('lastModified');
       });
 
       it('lastModified: not called for a null result, and none recorded', async () => {

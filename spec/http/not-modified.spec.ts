@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NOT_MODIFIED_DROPPED, NOT_MODIFIED_REQUIRED, notModifiedHeaders, type ResponseHeaders } from '../../lib/http/not-modified.js';
+import { NOT_MODIFIED_DROPPED, NOT_MODIFIED_REQUIRED, notModifiedHeaders, notModifiedRemovals, type ResponseHeaders } from '../../lib/http/not-modified.js';
 
 /** The header section of a compressed 200 as the Koa layer builds it. */
 const OK_HEADERS: ResponseHeaders = {
@@ -84,5 +84,22 @@ describe('notModifiedHeaders (RFC 9110 15.4.5)', () => {
     const input = { 'content-type': 'text/plain', etag: '"a"' };
     notModifiedHeaders(input);
     expect(input).to.deep.equal({ 'content-type': 'text/plain', etag: '"a"' });
+  });
+
+  describe('notModifiedRemovals: the same result, as the fields to remove in place', () => {
+    const sets: Record<string, string>[] = [
+      {},
+      { 'content-type': 'application/json', 'content-length': '10', etag: '"a"', 'cache-control': 'max-age=60', vary: 'Accept-Encoding' },
+      { 'last-modified': 'Thu, 01 Jan 2026 00:00:00 GMT', etag: '"a"', 'content-encoding': 'gzip' },
+      { 'last-modified': 'Thu, 01 Jan 2026 00:00:00 GMT', 'content-type': 'text/plain', 'set-cookie': 'a=1' },
+      Object.fromEntries([...NOT_MODIFIED_REQUIRED, ...NOT_MODIFIED_DROPPED, 'last-modified', 'ratelimit'].map((name) => [name, 'x'])),
+    ];
+    for (const headers of sets) {
+      it(`{ ${Object.keys(headers).join(', ')} }`, () => {
+        const removed = new Set(notModifiedRemovals(Object.keys(headers)));
+        const left = Object.keys(headers).filter((name) => !removed.has(name));
+        expect(left.sort()).to.deep.equal(Object.keys(notModifiedHeaders(headers)).sort());
+      });
+    }
   });
 });

@@ -157,6 +157,16 @@ describe('checkPreconditions (tiercache/koa; RFC 9110 13.1, 13.2.2)', () => {
     expect((response.json() as { error: string }).error).to.equal('Precondition Failed');
   });
 
+  it('a GET whose If-None-Match is exactly the current tag still gets 412 when its If-Match fails: If-Match is evaluated first (13.2.2)', async () => {
+    for (const extra of [{ 'if-match': '"0-stale"' }, { 'if-unmodified-since': 'Thu, 01 Jan 2026 00:00:00 GMT' }]) {
+      const response = await send(port, '/products/1', { headers: { 'if-none-match': TAG_1, ...extra } });
+      expect(response.status, JSON.stringify(extra)).to.equal(412);
+      expect(response.headers).not.to.have.property('etag');
+    }
+    const matching = await send(port, '/products/1', { headers: { 'if-none-match': TAG_1, 'if-match': TAG_1 } });
+    expect(matching.status, 'both hold: If-None-Match decides').to.equal(304);
+  });
+
   it('a GET with a matching If-Match gets 200 (13.1.1)', async () => {
     const response = await send(port, '/products/1', { headers: { 'if-match': TAG_1 } });
     expect(response.status).to.equal(200);

@@ -190,5 +190,29 @@ describe('httpCache and @RateLimited', () => {
       expect((await withKey(undefined)).status).to.equal(200);
       expect((await withKey(undefined)).status, 'requests without a key share one bucket').to.equal(429);
     });
+
+    it('is read from the request only when a limiter asks for it, and at most once per request', async () => {
+      const asked: string[] = [];
+      const { app } = searchApp(service, cache, {
+        clientId: (ctx) => {
+          asked.push(ctx.path);
+          return ctx.ip;
+        },
+      });
+      const router = new Router();
+      router.get('/plain', (ctx) => {
+        ctx.body = { ok: true };
+      });
+      router.get('/twice', async (ctx) => {
+        await service.order();
+        ctx.body = await service.order();
+      });
+      app.use(router.routes());
+      const port = await koa.serve(app);
+      expect((await send(port, '/plain')).status).to.equal(200);
+      expect(asked, 'no limiter ran: the client was never looked up').to.deep.equal([]);
+      expect((await send(port, '/twice')).status).to.equal(200);
+      expect(asked, 'two limited calls, one lookup').to.deep.equal(['/twice']);
+    });
   });
 });
