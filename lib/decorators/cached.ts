@@ -2,10 +2,11 @@ import type { CacheEngine } from '../engine/cache-engine.js';
 import type { Duration } from '../engine/duration.js';
 import { describe } from '../engine/duration.js';
 import type { Entry } from '../engine/entry.js';
+import { ShapeIndex } from '../engine/shape-index.js';
 import { DEFAULT_ENTRY_OPTIONS, resolveEntryOptions, resolveTags, type EntryOptions, type ResolvedEntryOptions } from '../engine/options.js';
 import type { Counters } from '../engine/stats.js';
 import { CacheConfigError, CacheKeyError } from '../errors.js';
-import { encodeArgs, isPrimitiveKey } from '../keys/canonical-key.js';
+import { encodeArgs, isPrimitiveKey, tryEncodeArg } from '../keys/canonical-key.js';
 import { traceContext, traced, tracing, type TraceContext } from '../observability/tracing.js';
 import { cacheResolver, checkCacheRef, requireEngine, type CacheRef } from './cache-ref.js';
 import { innerOf, metadataOf, methodOf, type AnyFunction } from './metadata.js';
@@ -86,7 +87,22 @@ export function Cached<Args extends unknown[] = any[], R = any>(options: CachedO
       if (count < 2 && state.indexed) {
         const engine = state.engineOf();
         if (engine === state.engine) {
-          const entry = state.index.get(count === 0 ? NO_ARGS : arg);
+          let entry: Entry | undefined;
+          if (count === 0 || typeof arg !== 'object' || arg === null) {
+            entry = state.index.get(count === 0 ? NO_ARGS : arg);
+          } else {
+            // One object argument: found by its values when it is a flat object seen before,
+            // else by its encoding in the second index (and then filed by its values). A key the
+            // argument cannot make (a function inside) is left to the full path, which rejects.
+            entry = state.shapes.get(arg);
+            if (entry === undefined) {
+              const encoded = tryEncodeArg(arg);
+              if (encoded !== undefined) {
+                entry = state.argIndex.get(encoded);
+                if (entry !== undefined) state.shapes.set(arg, entry);
+              }
+            }
+          }
           // Valid while its epoch is the engine's (no tag looked at), and fresh before its early-refresh time.
           if (entry !== undefined && engine.hotClock.now() < entry.earlyAt && (entry.epoch === engine.epoch || engine.revalidate(entry))) {
             // LRU recency is refreshed on one hit in 64 (the entry hit then): touching the LRU on
@@ -174,6 +190,8 @@ class CachedMethod {
   index: Map<unknown, Entry> = new Map();
   /** Entries by the encoded `<args>` part, for calls whose argument is not a primitive. */
   argIndex: Map<unknown, Entry> = new Map();
+  /** The same entries by the values of a flat object argument. */
+  shapes: ShapeIndex = new ShapeIndex();
   counters!: Counters;
   entryOptions!: ResolvedEntryOptions;
 
@@ -291,6 +309,7 @@ class CachedMethod {
     this.counters = engine.methodCounters(this.name!);
     this.index = engine.methodIndex(this.name!);
     this.argIndex = engine.methodIndex(`${this.name!}\u0000args`);
+    this.shapes = engine.methodShapes(this.name!);
     this.engine = engine;
   }
 }

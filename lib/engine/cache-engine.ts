@@ -16,6 +16,7 @@ import type { RedisScript } from '../tiers/redis-script.js';
 import { RedisTier, UNAVAILABLE } from '../tiers/redis-tier.js';
 import { coarseClock, systemClock, type Clock } from './clock.js';
 import { Entry } from './entry.js';
+import { ShapeIndex } from './shape-index.js';
 import { readEnvelope, writeEnvelope, type EnvelopeHeader } from './envelope.js';
 import { checkTag, resolveCacheOptions, resolveEntryOptions, type CacheOptions, type EntryOptions, type Logger, type ResolvedCacheOptions, type ResolvedEntryOptions } from './options.js';
 import { RefreshState, runWithRefreshContext } from './refresh-context.js';
@@ -110,6 +111,7 @@ export class CacheEngine {
   readonly #direct = new Counters();
   readonly #methods = new Map<string, Counters>();
   readonly #indexes = new Map<string, Map<unknown, Entry>>();
+  readonly #shapes = new Map<string, ShapeIndex>();
   readonly #pending = new Set<Promise<unknown>>();
   readonly #instanceId = randomBytes(9).toString('base64url');
   #generation: number | undefined;
@@ -424,6 +426,13 @@ export class CacheEngine {
     let index = this.#indexes.get(name);
     if (index === undefined) this.#indexes.set(name, (index = new Map()));
     return index;
+  }
+
+  /** The shape index of the `@Cached` method `name` (its calls with one flat object argument). @internal */
+  methodShapes(name: string): ShapeIndex {
+    let shapes = this.#shapes.get(name);
+    if (shapes === undefined) this.#shapes.set(name, (shapes = new ShapeIndex()));
+    return shapes;
   }
 
   /** A hit through a method index: now and then, tell L1 the entry is in use so LRU keeps it. @internal */

@@ -1,3 +1,5 @@
+import { unfile } from './shape-index.js';
+
 /**
  * One cached value as the engine holds it in memory. The L1 hit path reads `promise` and
  * `earlyAt` only, so everything a hit needs was computed when the entry was stored.
@@ -53,6 +55,8 @@ export class Entry {
    * @internal
    */
   httpRecord: unknown = undefined;
+  /** Where a `ShapeIndex` filed this entry (its maps and values from the root down), so `unlink` can take it out. @internal */
+  shapePath: unknown[] | undefined = undefined;
 
   constructor(init: {
     key: string;
@@ -91,6 +95,7 @@ export class Entry {
   unlink(): void {
     if (this.index !== undefined && this.index.get(this.indexKey) === this) this.index.delete(this.indexKey);
     this.index = undefined;
+    if (this.shapePath !== undefined) unfile(this);
   }
 }
 

@@ -43,10 +43,26 @@ export function encodeArgs(args: ArrayLike<unknown>): string {
     } catch (error) {
       throw toKeyError(error, `args[${i}]`);
     }
-    if (part.length > ARG_HASH_THRESHOLD) part = `#${createHash('sha256').update(part).digest('base64url')}`;
+    part = bounded(part);
     key = i === 0 ? part : `${key},${part}`;
   }
   return key;
+}
+
+/**
+ * `encodeArgs([value])`, or `undefined` where that throws: for the L1 hit path of a call with one
+ * argument, which leaves the error (and its path) to the full path.
+ */
+export function tryEncodeArg(value: unknown): string | undefined {
+  try {
+    return bounded(encodeValue(value, undefined));
+  } catch {
+    return undefined;
+  }
+}
+
+function bounded(part: string): string {
+  return part.length > ARG_HASH_THRESHOLD ? `#${createHash('sha256').update(part).digest('base64url')}` : part;
 }
 
 /**
