@@ -98,7 +98,7 @@ describe('ShapeIndex: L1 hits by the values of a flat object argument', () => {
       { ids: [1, 2] },
       { at: new Date(0) },
       new Query(1) as unknown as Record<string, unknown>,
-      Object.assign(Object.create(null) as object, { id: 9 }) as Record<string, unknown>,
+      Object.assign(Object.create(null) as object, { id: 9 }),
     ];
     for (const q of args) {
       const first = await call(q);
