@@ -118,7 +118,9 @@ export function httpCache(options: HttpCacheOptions = {}): HttpCacheMiddleware {
 
   const finished = (ctx: Context, context: KoaRequestContext): void | Promise<void> => {
     if (context.rateLimits.length > 0) setRateLimitFields(ctx, context.rateLimits);
-    const sending = respond(ctx, context.http, o, engineOf()?.clock.now() ?? Date.now(), counters);
+    // The engine's hot clock (a field a timer refreshes every 2 ms, or the injected clock): ages
+    // are whole seconds, and a precondition's date is compared at one-second resolution.
+    const sending = respond(ctx, context.http, o, engineOf()?.hotClock.now() ?? Date.now(), counters);
     if (sending === undefined) return count(ctx.status);
     return sending.then(() => count(ctx.status));
   };
