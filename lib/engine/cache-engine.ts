@@ -740,8 +740,23 @@ export class CacheEngine {
       return await this.#run(key, o, load, flight, previous);
     } finally {
       clearInterval(renewal);
-      if (lock !== undefined) await this.#releaseLock(key, lock, o);
+      // The value is in L2 and L1 by now (or the method failed): the callers need not wait another
+      // round trip for the lock to go. Its release and the "filled" message follow in the
+      // background, and `close()` waits for them.
+      if (lock !== undefined) this.#background(this.#releaseLock(key, lock, o));
     }
+  }
+
+  /** Work the callers do not wait for, which `close()` still lets finish. */
+  #background(work: Promise<void>): void {
+    this.#pending.add(work);
+    work.then(
+      () => this.#pending.delete(work),
+      (error: unknown) => {
+        this.#pending.delete(work);
+        this.#error(error, { operation: 'unlock' });
+      },
+    );
   }
 
   /** A fresh entry another replica stored while this one waited on the lock: taken into L1 and the flight ends. */
