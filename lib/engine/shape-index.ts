@@ -54,15 +54,14 @@ export class ShapeIndex {
     if (entry.shapePath !== undefined || entry.index === undefined) return;
     const proto: unknown = Object.getPrototypeOf(arg);
     if (proto !== Object.prototype && proto !== null) return;
-    const shape = this.#shapeOf(Object.keys(arg), true);
+    const keys = Object.keys(arg);
+    // Checked before a shape is made for them, so objects that can never be filed take no slot.
+    for (let i = 0; i < keys.length; i++) if (!isFlat((arg as Record<string, unknown>)[keys[i]!])) return;
+    const shape = this.#shapeOf(keys, true);
     if (shape === undefined) return;
     const sorted = shape.sorted;
     const values: unknown[] = [];
-    for (let i = 0; i < sorted.length; i++) {
-      const value = (arg as Record<string, unknown>)[sorted[i]!];
-      if (!isFlat(value)) return;
-      values.push(value);
-    }
+    for (let i = 0; i < sorted.length; i++) values.push((arg as Record<string, unknown>)[sorted[i]!]);
     // path: [map 0, value 0, map 1, value 1, ...]: the maps from the root down and the value taken in each.
     const path: unknown[] = [];
     let node = shape.root;

@@ -118,6 +118,18 @@ describe('ShapeIndex: L1 hits by the values of a flat object argument', () => {
     expect(calls).to.equal(6);
   });
 
+  it('gives no shape to objects it cannot file: nested ones leave the slots to flat ones', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      const nested = { [name]: { deep: 1 } };
+      await call(nested);
+      await call(nested);
+    }
+    await call({ id: 1 });
+    const hit = await call({ id: 1 });
+    expect(hit.ran).to.equal(false);
+    expect(shapes().census()).to.deep.equal({ entries: 1, maps: 1 });
+  });
+
   it('sees an object changed after a call as the new value it is', async () => {
     const q: Record<string, unknown> = { id: 1, kind: 'book' };
     const first = await call(q);
