@@ -154,14 +154,14 @@ export interface HttpFindings {
   readonly notModifiedWork: { serialized: number; hashed: number; compressed: number };
 }
 
-interface RawResponse {
+export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
 }
 
 /** One GET on a fresh connection, the body as sent (never decompressed). */
-function get(port: number, path: string, headers: Readonly<Record<string, string>>): Promise<RawResponse> {
+export function get(port: number, path: string, headers: Readonly<Record<string, string>>): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -187,7 +187,7 @@ const OWN_FIELDS = new Set(['date', 'connection', 'keep-alive', 'content-length'
  * Cache-Control, ETag, Last-Modified, Vary, Content-Encoding) but those Node adds itself, so
  * both servers write the same response and the comparison is of the work behind it.
  */
-function responseFields(response: RawResponse): Record<string, string> {
+export function responseFields(response: RawResponse): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(response.headers)) if (!OWN_FIELDS.has(name)) fields[name] = value;
   return fields;
