@@ -11,6 +11,7 @@ import { notModifiedRemovals } from '../http/not-modified.js';
 import { applyPrivateRequest } from '../http/private-request.js';
 import { rateLimitErrorHeaders, rateLimitField, rateLimitPolicyField, secondsUp } from '../http/ratelimit-headers.js';
 import { resolveHttpCacheOptions, type HttpCacheOptions, type ResolvedHttpCacheOptions } from './options.js';
+import { codingChooser, type CodingChooser } from './coding-chooser.js';
 import { representationOf, type ContentCoding, type Representation, type RepresentationCounters } from './representation.js';
 
 /** What `httpCache(...).stats()` returns. */
@@ -91,6 +92,7 @@ const COMPRESSIBLE = /^(?:text\/|application\/(?:[\w.-]+\+)?(?:json|xml|javascri
 export function httpCache(options: HttpCacheOptions = {}): HttpCacheMiddleware {
   const o = resolveHttpCacheOptions(options);
   const engineOf = cacheResolver(o.cache);
+  const chooseCoding = codingChooser(o.encodings);
   const counters: RepresentationCounters = { serialized: 0, hashed: 0, compressed: 0 };
   const state: RequestState = { counters };
   const statuses: Record<number, number> = {};
@@ -120,7 +122,7 @@ export function httpCache(options: HttpCacheOptions = {}): HttpCacheMiddleware {
     if (context.rateLimits.length > 0) setRateLimitFields(ctx, context.rateLimits);
     // The engine's hot clock (a field a timer refreshes every 2 ms, or the injected clock): ages
     // are whole seconds, and a precondition's date is compared at one-second resolution.
-    const sending = respond(ctx, context.http, o, engineOf()?.hotClock.now() ?? Date.now(), counters);
+    const sending = respond(ctx, context.http, o, chooseCoding, engineOf()?.hotClock.now() ?? Date.now(), counters);
     if (sending === undefined) return count(ctx.status);
     return sending.then(() => count(ctx.status));
   };
@@ -153,7 +155,14 @@ function statusOf(error: unknown): number {
  * Writes the caching fields of a response, and answers it with 304 or 412 where its
  * preconditions say so. Returns a promise only while an encoded form is being made.
  */
-function respond(ctx: Context, records: readonly HttpRecord[], o: ResolvedHttpCacheOptions, now: number, counters: RepresentationCounters): Promise<void> | undefined {
+function respond(
+  ctx: Context,
+  records: readonly HttpRecord[],
+  o: ResolvedHttpCacheOptions,
+  chooseCoding: CodingChooser,
+  now: number,
+  counters: RepresentationCounters,
+): Promise<void> | undefined {
   const headers = ctx.headers;
   // Nothing acceptable, identity included: send identity (RFC 9110 12.1 lets a server disregard the
   // field) rather than let koa-compress throw on a coding it cannot find. Only a field with a zero
@@ -193,8 +202,9 @@ function respond(ctx: Context, records: readonly HttpRecord[], o: ResolvedHttpCa
     // This body's bytes are known and its ETag says exactly which: no outer compressor may change them.
     ctx.compress = false;
     if (o.encodings.length > 0 && representation.body.length >= o.threshold && COMPRESSIBLE.test(representation.type)) {
-      coding = (negotiateEncoding(acceptEncoding, o.encodings) ?? 'identity') as ContentCoding | 'identity';
-      ctx.vary('Accept-Encoding');
+      coding = chooseCoding(acceptEncoding);
+      // koa-compress, outside, has listed it already (and an exact match is all this skips).
+      if (res.getHeader('Vary') !== 'Accept-Encoding') ctx.vary('Accept-Encoding');
     }
   }
   const etag = representation !== undefined && policy.etag !== false ? representation.etagFor(policy.etag ?? 'strong', coding) : undefined;
