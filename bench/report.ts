@@ -198,8 +198,14 @@ tiercache (koa-compress outermost, the demo's \`jsonErrors\`, the router), so th
 is what tiercache costs, and it against the first is what the rest of the stack costs. A process
 each, because the demo's middleware runs every request in an \`AsyncLocalStorage\` context, which
 (on Node 20) slows every promise of its process.
-autocannon ${m.packages['autocannon'] ?? ''} ran in the benchmark's process with ${http.settings.connections} connections
-(keep-alive, one request in flight on each). After one warm-up round, ${http.settings.rounds} rounds ran each
+autocannon ${m.packages['autocannon'] ?? ''} ran in the benchmark's process with ${http.settings.connections} keep-alive connections,
+${http.settings.pipelining} requests in flight on each (HTTP/1.1 pipelining). With one request in flight, every
+response finds autocannon waiting and the server's write pays for waking it: on this shared
+virtual machine that costs 15 to 45 µs, more than the server's own work, and it varies with the
+timing of the two processes, so the ratios of a run spread from 45% to 140%. With several, the
+server reads and answers requests in batches, and its own work sets the pace: the figures compare
+what each server does per request. A latency then includes the wait behind the requests ahead of
+it on its connection. After one warm-up round, ${http.settings.rounds} rounds ran each
 table group's cases in a mirrored order (A B C C B A, ${http.settings.sampleSeconds / 2} s each, the first case rotated by
 one per round), so that a machine getting steadily faster or slower over a round weighs the same
 on every case; a ratio is computed within each round, then its median and range are given.

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     let http: HttpFindings | undefined;
     if (chosen.has('http')) {
       const settings = { ...HTTP_SETTINGS, rounds };
-      console.log(`scenario http (Koa demo over HTTP): 3 server processes (the demo, bare Koa, the demo's stack without tiercache), autocannon with ${settings.connections} connections, ${settings.sampleSeconds} s per sample`);
+      console.log(`scenario http (Koa demo over HTTP): 3 server processes (the demo, bare Koa, the demo's stack without tiercache), autocannon with ${settings.connections} connections of ${settings.pipelining} pipelined requests, ${settings.sampleSeconds} s per sample`);
       http = await httpScenario(server.url, settings);
       console.log(`\n${textTable(httpTable(http))}\n\n${httpTargets(http).join('\n')}\n`);
     }
