@@ -59,12 +59,14 @@ const NO_ARGS = Symbol('tiercache.noArgs');
  * above (`@HttpCacheable`) compares it with the promise it got, and so learns the entry of a hit
  * without building the key and looking it up a second time. One slot, overwritten by each hit:
  * a promise matches only the entry it belongs to, so a stale slot is never mistaken for a match.
+ * Reading it empties it, so that an entry L1 evicts is not kept alive here by a request long done.
  */
 let lastHit: Entry | undefined;
 
 /** The entry `pending` (a promise a `@Cached` method just returned) resolves to, when that call was an L1 hit. */
 export function entryOfHit(pending: unknown): Entry | undefined {
   const entry = lastHit;
+  lastHit = undefined;
   return entry !== undefined && entry.promise === pending ? entry : undefined;
 }
 
