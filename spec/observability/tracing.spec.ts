@@ -177,12 +177,15 @@ describe('tracing: the tiercache:operation channel', () => {
       await b.getOrSet('shared', () => 'other');
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
       const slow = a.getOrSet('cold', async () => {
+        started();
         await gate;
         return 'from a';
       });
-      // b asks once a holds the lock: wait for a's miss to be traced, then for b's to start.
-      for (let i = 0; i < 100 && !traces().some((t) => t.context.key === 'cold'); i++) await new Promise((resolve) => setImmediate(resolve));
+      // b asks once a holds the lock: a's method runs only after a has taken it.
+      await running;
       const waiting = b.getOrSet('cold', () => 'from b');
       await waitFor(() => b.stats().lockWaits >= 1, { what: 'b waits for the lock a holds' });
       release();
