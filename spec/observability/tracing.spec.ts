@@ -44,9 +44,9 @@ function useTrace(): () => Traced[] {
   return () => seen;
 }
 
-/** Resolves once the channel's asyncEnd of every started operation was published. */
+/** Resolves once the channel's asyncEnd (or error) of every started operation was published. */
 async function settled(traces: () => Traced[]): Promise<Traced[]> {
-  for (let i = 0; i < 10 && traces().some((t) => t.ended === undefined); i++) await new Promise((resolve) => setImmediate(resolve));
+  await waitFor(() => traces().every((t) => t.ended !== undefined), { what: 'the end of every traced operation' });
   return traces();
 }
 
